@@ -1,0 +1,97 @@
+"""Turning untrusted input into checked values, or a ChatError that says what was wrong."""
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ChatError, ErrorCode
+from .limits import Limits
+
+_NAME_PUNCTUATION = frozenset("_-.")
+
+
+def normalize_name(value: Any, what: str, limits: Limits) -> str:
+    """A user or room name in NFC form, or bad_request naming the rule it broke."""
+    if not isinstance(value, str):
+        raise ChatError(ErrorCode.BAD_REQUEST, f"The {what} must be a string.")
+    name = unicodedata.normalize("NFC", value)
+    if not 1 <= len(name) <= limits.max_name:
+        raise ChatError(
+            ErrorCode.BAD_REQUEST,
+            f"The {what} must be 1 to {limits.max_name} characters long.",
+        )
+    if not all(ch.isalnum() or ch in _NAME_PUNCTUATION for ch in name):
+        raise ChatError(
+            ErrorCode.BAD_REQUEST,
+            f"The {what} may hold only letters, digits, '_', '-' and '.'.",
+        )
+    return name
+
+
+def parse_cid(payload: dict[str, Any], limits: Limits) -> str | None:
+    cid = payload.get("cid")
+    if cid is None:
+        return None
+    if not isinstance(cid, str) or not 1 <= len(cid) <= limits.max_cid:
+        raise ChatError(
+            ErrorCode.BAD_REQUEST, f"'cid' must be a string of 1 to {limits.max_cid} characters."
+        )
+    return cid
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    room: str | None
+    to: str | None
+    text: str
+    cid: str | None
+    ts: float | None
+
+
+def parse_send(payload: Any, limits: Limits) -> SendRequest:
+    """Check a send's fields (room xor to, text, cid, ts); the sender never comes from here."""
+    if not isinstance(payload, dict):
+        raise ChatError(ErrorCode.BAD_REQUEST, "A message must be a JSON object.")
+    cid = parse_cid(payload, limits)
+    room, to = payload.get("room"), payload.get("to")
+    if (room is None) == (to is None):
+        raise ChatError(ErrorCode.BAD_REQUEST, "A message needs exactly one of 'room' and 'to'.")
+    if room is not None:
+        room = normalize_name(room, "room name", limits)
+    else:
+        to = normalize_name(to, "recipient name", limits)
+    text = payload.get("text")
+    if not isinstance(text, str):
+        raise ChatError(ErrorCode.BAD_REQUEST, "'text' must be a string.")
+    if not text:
+        raise ChatError(ErrorCode.BAD_REQUEST, "'text' must not be empty.")
+    if len(text) > limits.max_text:
+        raise ChatError(
+            ErrorCode.TOO_LARGE,
+            f"'text' is {len(text)} characters; at most {limits.max_text} are allowed.",
+        )
+    ts = payload.get("ts")
+    if ts is not None and (
+        isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts)
+    ):
+        raise ChatError(ErrorCode.BAD_REQUEST, "'ts' must be a number.")
+    return SendRequest(room=room, to=to, text=text, cid=cid, ts=ts)
+
+
+def parse_cursor(value: Any, newest: int) -> int:
+    """A `since` value: a whole number no newer than the newest id; None means from now on."""
+    if value is None or value == "":
+        return newest
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise ChatError(ErrorCode.BAD_REQUEST, "'since' must be a whole number (a message id).")
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ChatError(ErrorCode.BAD_REQUEST, "'since' must be a whole number (a message id).")
+    if value > newest:
+        raise ChatError(
+            ErrorCode.BAD_REQUEST,
+            f"'since' is {value}, newer than the newest message ({newest}).",
+        )
+    return value

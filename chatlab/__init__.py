@@ -1,0 +1,1 @@
+"""chatlab's command line: serve, bench, report."""

@@ -1,0 +1,1 @@
+"""Locust scenarios for every transport, and the sweep that runs them (`chatlab bench`)."""

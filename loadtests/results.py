@@ -1,0 +1,112 @@
+"""The shape of a sweep's results: one row per run, shared by the sweep and the report.
+
+A results folder `results/<timestamp>/` holds `summary.json` ({"environment": {...},
+"rows": [RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the
+Locust JSON, the scenario's own counts and the raw latency samples.
+"""
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+# Bytes of IPv4 + TCP headers (with timestamps) per segment: the basis of the TCP/IP overhead
+# *estimate*; the real figure depends on options, MTU and the path.
+TCPIP_HEADER_BYTES_ESTIMATE = 52
+
+
+@dataclass
+class RunRow:
+    # what ran
+    run_id: str
+    transport: str  # a chat_core.Transport value, or "bare_broadcast" for the baseline
+    workload: str  # chat | ticker | burst | idle
+    users: int
+    room_size: int
+    send_interval_s: float
+    poll_interval_s: float
+    long_poll_timeout_s: float
+    header_profile: str  # minimal | browser
+    duration_s: float
+    started_at: str  # ISO 8601, UTC
+    ended_at: str
+
+    # completeness (the scenario's own counts, summed over its processes)
+    sent: int = 0
+    expected: int = 0
+    delivered: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    out_of_order: int = 0
+    gaps: int = 0
+    resumed: int = 0  # messages brought back by resuming from a cursor after a reconnect
+
+    # delivery latency in ms (receiver's clock minus the sender's ts), from raw samples
+    latency_samples: int = 0
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    latency_max_ms: float | None = None
+    latency_mean_ms: float | None = None
+    deliveries_per_s: float = 0.0
+
+    # bytes that crossed the server's sockets during the run (TCP_INFO), per direction
+    wire_bytes_in: int = 0  # client → server
+    wire_bytes_out: int = 0  # server → client
+    wire_bytes_in_per_msg: float | None = None  # per delivered message
+    wire_bytes_out_per_msg: float | None = None
+    wire_bytes_per_msg: float | None = None
+    payload_bytes_per_msg: float | None = None  # mean JSON size of a delivered message
+    tcpip_overhead_per_msg_estimate: float | None = None  # segments × header estimate
+
+    # requests the server answered
+    requests: int = 0
+    requests_per_s: float = 0.0
+    empty_polls: int = 0
+    empty_poll_share: float | None = None
+
+    # server cost
+    server_cpu_s: float = 0.0
+    server_cpu_per_msg_us: float | None = None  # microseconds of server CPU per delivered msg
+    server_rss_bytes: int = 0  # at the end of the run
+    open_connections: int = 0  # open at the end of the run (the transport's `open`)
+    rss_per_connection_bytes: float | None = None  # (rss at end - rss before) / connections
+
+    # load generator
+    generator_cpu_percent: float = 0.0  # the busiest load-generating process, mean over run
+    locust_failures: int = 0
+
+    # verdict (MEASURING.md, "When a run counts")
+    valid: bool = True
+    invalid_reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRow":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def csv_columns() -> list[str]:
+    return [f.name for f in fields(RunRow)]
+
+
+def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = {"environment": environment, "rows": [row.as_dict() for row in rows]}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with (folder / "summary.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=csv_columns())
+        writer.writeheader()
+        for row in rows:
+            values = row.as_dict()
+            values["invalid_reasons"] = "; ".join(row.invalid_reasons)
+            writer.writerow(values)
+
+
+def read_summary(folder: Path) -> tuple[dict[str, Any], list[RunRow]]:
+    summary = json.loads((Path(folder) / "summary.json").read_text())
+    return summary["environment"], [RunRow.from_dict(row) for row in summary["rows"]]

@@ -1,0 +1,164 @@
+"""Plain protocol clients for tests: HTTP with requests, WebSocket with websocket-client.
+
+Each receiver has the same shape (`receive(count, timeout)` returning messages, and
+`cursor`), so one contract test runs unchanged over all four transports.
+"""
+
+import json
+import threading
+import time
+from typing import Any
+
+import requests
+import websocket
+
+from chat_core import Transport
+
+
+class Api:
+    """A logged-in user's HTTP calls."""
+
+    def __init__(self, base: str, name: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        answer = self.http.post(f"{base}/api/session", json={"name": name}, timeout=10)
+        answer.raise_for_status()
+        body = answer.json()
+        self.name, self.token, self.cursor = body["name"], body["token"], body["cursor"]
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        return self.http.post(f"{self.base}{path}", json=body, timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 70)
+        return self.http.get(f"{self.base}{path}", **kwargs)
+
+    def join(self, room: str) -> dict[str, Any]:
+        answer = self.post(f"/api/rooms/{room}/join")
+        answer.raise_for_status()
+        return answer.json()
+
+    def send(self, **message: Any) -> requests.Response:
+        return self.post("/api/messages", message)
+
+    def say(self, **message: Any) -> int:
+        answer = self.send(**message)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()["id"]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Receiver:
+    """Receives one user's stream over one transport, from a cursor."""
+
+    def __init__(self, api: Api, since: int) -> None:
+        self.api = api
+        self.cursor = since
+        self.gaps: list[int] = []
+
+    def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class ShortPollReceiver(Receiver):
+    def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            body = self.api.get("/api/poll", params={"since": self.cursor}).json()
+            self._take(body, got)
+            if len(got) < count:
+                time.sleep(0.05)
+        return got
+
+    def _take(self, body: dict[str, Any], got: list[dict[str, Any]]) -> None:
+        if body.get("gap"):
+            self.gaps.append(body["oldest"])
+        got.extend(body["messages"])
+        self.cursor = body["cursor"]
+
+
+class LongPollReceiver(ShortPollReceiver):
+    def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and (left := deadline - time.monotonic()) > 0:
+            params = {"since": self.cursor, "timeout": max(0.1, min(left, 5))}
+            self._take(self.api.get("/api/longpoll", params=params).json(), got)
+        return got
+
+
+class SseReceiver(Receiver):
+    def __init__(self, api: Api, since: int) -> None:
+        super().__init__(api, since)
+        self._response = api.get("/api/stream", params={"since": since}, stream=True)
+        self._response.raise_for_status()
+        self._lines = self._response.iter_lines(chunk_size=1)
+        self._lock = threading.Lock()
+
+    def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        event: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            line = next(self._lines).decode()
+            if line == "":
+                if event.get("event") == "message":
+                    message = json.loads(event["data"])
+                    got.append(message)
+                    self.cursor = message["id"]
+                elif event.get("event") == "gap":
+                    self.gaps.append(json.loads(event["data"])["oldest"])
+                event = {}
+            elif not line.startswith(":"):
+                key, _, value = line.partition(":")
+                event[key] = value.removeprefix(" ")
+        return got
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class WebSocketReceiver(Receiver):
+    def __init__(self, api: Api, since: int) -> None:
+        super().__init__(api, since)
+        url = "ws" + api.base.removeprefix("http") + f"/ws?since={since}"
+        self.ws = websocket.create_connection(
+            url, header=[f"Authorization: Bearer {api.token}"], timeout=10
+        )
+        self.frames: list[dict[str, Any]] = []  # everything that was not a message
+
+    def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and (left := deadline - time.monotonic()) > 0:
+            self.ws.settimeout(left)
+            try:
+                frame = json.loads(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                break
+            if frame["type"] == "message":
+                got.append(frame["message"])
+                self.cursor = frame["message"]["id"]
+            elif frame["type"] == "gap":
+                self.gaps.append(frame["oldest"])
+            else:
+                self.frames.append(frame)
+        return got
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+RECEIVERS: dict[Transport, type[Receiver]] = {
+    Transport.SHORT_POLL: ShortPollReceiver,
+    Transport.LONG_POLL: LongPollReceiver,
+    Transport.SSE: SseReceiver,
+    Transport.WEBSOCKET: WebSocketReceiver,
+}

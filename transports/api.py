@@ -1,0 +1,74 @@
+"""The API every transport shares: sessions, rooms, sending, history."""
+
+from flask import Blueprint, Response, g, request, session
+
+from chat_core import ChatError, ErrorCode
+
+from .auth import public
+from .http_body import json_body, json_response
+from .state import state
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.post("/session")
+@public
+def create_session() -> Response:
+    chat = state().chat
+    new = chat.login(json_body().get("name"))
+    session["token"] = new.token
+    return json_response(
+        {"name": new.name, "token": new.token, "cursor": chat.newest_id()}, status=201
+    )
+
+
+@bp.get("/session")
+def show_session() -> Response:
+    return json_response({"name": g.chat_session.name, "rooms": sorted(g.chat_session.rooms)})
+
+
+@bp.delete("/session")
+def end_session() -> Response:
+    state().chat.logout(g.chat_session)
+    session.pop("token", None)
+    return Response(status=204)
+
+
+@bp.get("/rooms")
+def list_rooms() -> Response:
+    rooms = [{"room": room, "members": count} for room, count in state().chat.rooms()]
+    return json_response({"rooms": rooms})
+
+
+@bp.post("/rooms/<room>/join")
+def join_room(room: str) -> Response:
+    name, members = state().chat.join(g.chat_session, room)
+    return json_response({"room": name, "members": members})
+
+
+@bp.post("/rooms/<room>/leave")
+def leave_room(room: str) -> Response:
+    return json_response({"room": state().chat.leave(g.chat_session, room)})
+
+
+@bp.get("/rooms/<room>/messages")
+def room_history(room: str) -> Response:
+    raw_limit = request.args.get("limit", "50")
+    if not raw_limit.isascii() or not raw_limit.isdigit():
+        raise ChatError(ErrorCode.BAD_REQUEST, "'limit' must be a whole number from 1 to 200.")
+    messages = state().chat.history(g.chat_session, room, int(raw_limit))
+    body = b'{"messages":[' + b",".join(m.json for m in messages) + b"]}"
+    return Response(body, mimetype="application/json")
+
+
+@bp.get("/rooms/<room>/members")
+def room_members(room: str) -> Response:
+    """Who is in a room now (members only); the chat page refreshes its member list with it."""
+    name, members = state().chat.members(g.chat_session, room)
+    return json_response({"room": name, "members": members})
+
+
+@bp.post("/messages")
+def send_message() -> Response:
+    result = state().chat.send(g.chat_session, json_body())
+    return json_response({"id": result.id}, status=201 if result.created else 200)

@@ -1,0 +1,73 @@
+"""The Flask app factory: one app, one blueprint per transport, the shared API, the pages."""
+
+import secrets
+from typing import Any
+
+from flask import Flask, request
+
+from chat_core import Chat
+
+from . import api, long_poll, observability, pages, short_poll, sse, websocket
+from .auth import authenticate_request
+from .config import Config, limits_from
+from .errors import register_error_handlers
+from .gevent_waiting import GeventWaiting
+from .metrics import API, COUNTED
+from .state import ServerState, state
+
+TRANSPORT_HEADER = "X-Chatlab-Transport"
+_TRANSPORT_BLUEPRINTS = {
+    short_poll.bp.name,
+    long_poll.bp.name,
+    sse.bp.name,
+    websocket.bp.name,
+}
+_API_BLUEPRINTS = _TRANSPORT_BLUEPRINTS | {api.bp.name, observability.bp.name}
+
+
+def create_app(config: object | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    app.config.from_prefixed_env("CHATLAB")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    waiting = GeventWaiting()
+    chat = Chat(limits_from(app.config), waiting=waiting)
+    app.extensions["chatlab"] = ServerState(chat=chat, chat_waiting=waiting)
+
+    register_error_handlers(app)
+    app.before_request(_before_request)
+    for module in (api, short_poll, long_poll, sse, websocket, observability, pages):
+        app.register_blueprint(module.bp)
+    return app
+
+
+def charged_transport() -> str | None:
+    """Whose counters this request bumps: its transport's, or the client's declared one."""
+    blueprint = request.blueprint
+    if blueprint in _TRANSPORT_BLUEPRINTS:
+        return blueprint
+    if blueprint == api.bp.name:
+        declared = request.headers.get(TRANSPORT_HEADER, API)
+        return declared if declared in COUNTED else API
+    return None
+
+
+def _before_request() -> None:
+    transport = charged_transport()
+    meter = request.environ.get("chatlab.meter")
+    if transport is not None and meter is not None:
+        meter.begin(state().metrics.transports[transport])
+    if request.blueprint in _API_BLUEPRINTS and request.endpoint is not None:
+        authenticate_request(app_view())
+
+
+def app_view():  # noqa: ANN201
+    from flask import current_app
+
+    return current_app.view_functions[request.endpoint]

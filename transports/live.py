@@ -1,0 +1,75 @@
+"""Streams that stay open (SSE, WebSocket): who they are, and the check for stalled writers.
+
+A consumer that reads too slowly is closed by its own writer once its send queue is full.
+A consumer that stops reading altogether leaves its writer blocked inside a socket write, where
+it cannot check anything: the housekeeping loop finds such writers and shuts their sockets.
+"""
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chat_core import Chat, Session
+
+
+@dataclass(eq=False)
+class LiveConnection:
+    session: Session
+    transport: str
+    sock: socket.socket | None
+    cursor: int
+    writing_since: float = 0.0  # when the current socket write began; 0 when not writing
+    aborted: bool = False
+
+    def abort(self) -> None:
+        """Cut the connection; a writer blocked on it wakes with an error."""
+        self.aborted = True
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@dataclass
+class LiveConnections:
+    connections: set[LiveConnection] = field(default_factory=set)
+
+    def add(self, connection: LiveConnection) -> None:
+        self.connections.add(connection)
+
+    def discard(self, connection: LiveConnection) -> None:
+        self.connections.discard(connection)
+
+    def abort_stalled(self, chat: Chat, send_queue: int, stalled_after: float) -> int:
+        """Abort writers blocked longer than `stalled_after` with a full send queue."""
+        now = time.monotonic()
+        stalled = [
+            c
+            for c in self.connections
+            if c.writing_since
+            and now - c.writing_since > stalled_after
+            and chat.backlog(c.session, c.cursor) > send_queue
+        ]
+        for connection in stalled:
+            connection.abort()
+        return len(stalled)
+
+
+def housekeeping(
+    chat: Chat,
+    live: LiveConnections,
+    send_queue: int,
+    interval: float,
+    sleep: Callable[[float], None],
+    expiry_every: int = 10,
+) -> None:
+    """Run forever: abort stalled writers each interval, expire idle sessions now and then."""
+    rounds = 0
+    while True:
+        sleep(interval)
+        live.abort_stalled(chat, send_queue, stalled_after=interval)
+        rounds += 1
+        if rounds % expiry_every == 0:
+            chat.expire_idle()

@@ -1,0 +1,140 @@
+"""Server-side counters, kept in one place: per transport, and for the process.
+
+Transports only bump plain integers on the hot path; Prometheus text and the JSON view are
+built from them when someone asks.
+"""
+
+import os
+import resource
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import CollectorRegistry
+
+from chat_core import Transport
+
+from .wire_bytes import WireCount, read_wire_count
+
+API = "api"  # sends and room calls from clients that name no transport
+COUNTED = (*(str(t) for t in Transport), API)
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class TransportCounters:
+    __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
+                 "delivered", "empty_polls")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.open = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.segs_in = 0
+        self.segs_out = 0
+        self.delivered = 0
+        self.empty_polls = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class ConnectionMeter:
+    """One TCP connection's byte counts, charged to the transport of the request on it."""
+
+    __slots__ = ("sock", "counters", "seen")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.counters: TransportCounters | None = None  # whom the current request charges
+        self.seen = WireCount()
+
+    def begin(self, counters: TransportCounters) -> None:
+        """A request of `counters`' transport starts; the bytes since the last request ended
+        (this request's own, so far) will be charged to it."""
+        counters.requests += 1
+        counters.open += 1
+        self.counters = counters
+
+    def end(self) -> None:
+        """The request's response is written: charge its bytes and close it."""
+        self.settle()
+        if self.counters is not None:
+            self.counters.open -= 1
+            self.counters = None
+
+    def settle(self) -> None:
+        """Charge the bytes since the last settle to the current request's transport."""
+        now = read_wire_count(self.sock)
+        if now is None:
+            return
+        seen, self.seen = self.seen, now
+        counters = self.counters
+        if counters is not None:
+            counters.bytes_in += now.bytes_in - seen.bytes_in
+            counters.bytes_out += now.bytes_out - seen.bytes_out
+            counters.segs_in += now.segs_in - seen.segs_in
+            counters.segs_out += now.segs_out - seen.segs_out
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.transports = {name: TransportCounters() for name in COUNTED}
+        # connections whose response is still being written (SSE, WebSocket): their bytes are
+        # settled on every snapshot, not only when they end
+        self.long_lived: set[ConnectionMeter] = set()
+
+    def snapshot(self) -> dict[str, Any]:
+        for meter in self.long_lived:
+            meter.settle()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "transports": {name: c.as_dict() for name, c in self.transports.items()},
+            "process": {
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "rss_bytes": _rss_bytes(),
+                "pid": os.getpid(),
+            },
+        }
+
+    def prometheus_registry(self) -> CollectorRegistry:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Collector(self))
+        return registry
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+_PROMETHEUS = (
+    ("requests", "chatlab_requests", "HTTP requests answered; SSE and WebSocket connections", True),
+    ("bytes_in", "chatlab_bytes_in", "Bytes received on the server's sockets", True),
+    ("bytes_out", "chatlab_bytes_out", "Bytes sent on the server's sockets", True),
+    ("delivered", "chatlab_delivered", "Messages handed to clients", True),
+    ("empty_polls", "chatlab_empty_polls", "Poll answers that carried no message", True),
+    ("open", "chatlab_open", "Open connections, long polls and requests in flight", False),
+)
+
+
+class _Collector:
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        snapshot = self._metrics.snapshot()
+        for field, name, doc, is_counter in _PROMETHEUS:
+            family_class = CounterMetricFamily if is_counter else GaugeMetricFamily
+            family = family_class(name, doc, labels=["transport"])
+            for transport, values in snapshot["transports"].items():
+                family.add_metric([transport], values[field])
+            yield family
+        process = snapshot["process"]
+        yield CounterMetricFamily(
+            "chatlab_process_cpu_seconds", "Server CPU time", value=process["cpu_seconds"]
+        )
+        yield GaugeMetricFamily(
+            "chatlab_process_resident_memory_bytes", "Resident memory", value=process["rss_bytes"]
+        )
