@@ -37,7 +37,7 @@ class TokenBucket:
         self.tokens -= 1.0
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Session:
     name: str
     token: str

@@ -1,4 +1,8 @@
-"""`chatlab serve | bench | report`: one console script for the lab."""
+"""`chatlab serve | bench | report`: one console script for the lab.
+
+Each subcommand lives with its subsystem, which exposes `add_arguments(parser)` and
+`run(args) -> int`; nothing heavy (gevent, Locust, matplotlib) is imported until it runs.
+"""
 
 import argparse
 import sys
@@ -29,7 +33,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatlab", description=__doc__)
+    from loadtests import bench
+    from reports import build
+
+    parser = argparse.ArgumentParser(prog="chatlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the chat over all four transports")
@@ -37,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(run=_serve)
+
+    bench_parser = commands.add_parser("bench", help="run the benchmark sweep")
+    bench.add_arguments(bench_parser)
+    bench_parser.set_defaults(run=bench.run)
+
+    report_parser = commands.add_parser("report", help="turn a results folder into a report")
+    build.add_arguments(report_parser)
+    report_parser.set_defaults(run=build.run)
     return parser
 
 

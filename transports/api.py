@@ -4,7 +4,7 @@ from flask import Blueprint, Response, g, request, session
 
 from chat_core import ChatError, ErrorCode
 
-from .auth import public
+from .auth import public, unmetered
 from .http_body import json_body, json_response
 from .state import state
 
@@ -23,8 +23,13 @@ def create_session() -> Response:
 
 
 @bp.get("/session")
+@unmetered
 def show_session() -> Response:
-    return json_response({"name": g.chat_session.name, "rooms": sorted(g.chat_session.rooms)})
+    """Who the caller is, and what its own traffic has cost on the wire so far."""
+    me, metrics = g.chat_session, state().metrics
+    metrics.settle_long_lived()
+    wire = metrics.session_wire(me).as_dict()
+    return json_response({"name": me.name, "rooms": sorted(me.rooms), "wire": wire})
 
 
 @bp.delete("/session")

@@ -84,8 +84,19 @@ def current_session() -> Session:
     return found
 
 
+def unmetered(view: View) -> View:
+    """Mark a view whose traffic is not charged to the caller's own session counters
+    (the view that reports those counters: asking must not change the answer)."""
+    view.chatlab_unmetered = True  # type: ignore[attr-defined]
+    return view
+
+
 def authenticate_request(view: Callable) -> None:
     """Run before every API view: refuse forged origins, then find the caller's session."""
     check_origin(view)
-    if not getattr(view, "chatlab_public", False):
-        g.chat_session = current_session()
+    if getattr(view, "chatlab_public", False):
+        return
+    g.chat_session = current_session()
+    meter = request.environ.get("chatlab.meter")
+    if meter is not None and not getattr(view, "chatlab_unmetered", False):
+        meter.charge_session(state().metrics.session_wire(g.chat_session))

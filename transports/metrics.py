@@ -7,13 +7,14 @@ built from them when someone asks.
 import os
 import resource
 import socket
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import CollectorRegistry
 
-from chat_core import Transport
+from chat_core import Session, Transport
 
 from .wire_bytes import WireCount, read_wire_count
 
@@ -40,14 +41,30 @@ class TransportCounters:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class ConnectionMeter:
-    """One TCP connection's byte counts, charged to the transport of the request on it."""
+class SessionWire:
+    """One session's own traffic, so that a client can show the bytes it really cost."""
 
-    __slots__ = ("sock", "counters", "seen")
+    __slots__ = ("requests", "bytes_in", "bytes_out")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class ConnectionMeter:
+    """One TCP connection's byte counts, charged to the transport of the request on it
+    (and to the session that made it, once that is known)."""
+
+    __slots__ = ("sock", "counters", "session_wire", "seen")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.counters: TransportCounters | None = None  # whom the current request charges
+        self.session_wire: SessionWire | None = None
         self.seen = WireCount()
 
     def begin(self, counters: TransportCounters) -> None:
@@ -63,6 +80,11 @@ class ConnectionMeter:
         if self.counters is not None:
             self.counters.open -= 1
             self.counters = None
+        self.session_wire = None
+
+    def charge_session(self, wire: SessionWire) -> None:
+        wire.requests += 1
+        self.session_wire = wire
 
     def settle(self) -> None:
         """Charge the bytes since the last settle to the current request's transport."""
@@ -76,6 +98,10 @@ class ConnectionMeter:
             counters.bytes_out += now.bytes_out - seen.bytes_out
             counters.segs_in += now.segs_in - seen.segs_in
             counters.segs_out += now.segs_out - seen.segs_out
+        wire = self.session_wire
+        if wire is not None:
+            wire.bytes_in += now.bytes_in - seen.bytes_in
+            wire.bytes_out += now.bytes_out - seen.bytes_out
 
 
 class Metrics:
@@ -84,10 +110,20 @@ class Metrics:
         # connections whose response is still being written (SSE, WebSocket): their bytes are
         # settled on every snapshot, not only when they end
         self.long_lived: set[ConnectionMeter] = set()
+        self.sessions: weakref.WeakKeyDictionary[Session, SessionWire] = weakref.WeakKeyDictionary()
 
-    def snapshot(self) -> dict[str, Any]:
+    def session_wire(self, session: Session) -> SessionWire:
+        wire = self.sessions.get(session)
+        if wire is None:
+            wire = self.sessions[session] = SessionWire()
+        return wire
+
+    def settle_long_lived(self) -> None:
         for meter in self.long_lived:
             meter.settle()
+
+    def snapshot(self) -> dict[str, Any]:
+        self.settle_long_lived()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "transports": {name: c.as_dict() for name, c in self.transports.items()},
