@@ -5,10 +5,39 @@ Each subcommand lives with its subsystem, which exposes `add_arguments(parser)` 
 """
 
 import argparse
+import errno
+import socket
 import sys
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Checked before gevent is loaded, so a refusal exits quietly, without gevent's
+    interpreter-shutdown noise."""
+    if port == 0:
+        return False
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError as error:
+        return error.errno == errno.EADDRINUSE
+    finally:
+        probe.close()
+    return False
+
+
+def _refuse_busy_port(host: str, port: int) -> int:
+    print(
+        f"chatlab: Port {port} on {host} is already in use: stop the program using it, "
+        f"or choose another with --port.",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _serve(args: argparse.Namespace) -> int:
+    if _port_in_use(args.host, args.port):
+        return _refuse_busy_port(args.host, args.port)
     # gevent must patch the standard library before anything imports it
     from gevent import monkey
 
@@ -26,9 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
             access_log=args.access_log,
             announce=lambda line: print(line, flush=True),
         )
-    except PortBusy as busy:
-        print(f"chatlab: {busy}", file=sys.stderr)
-        return 1
+    except PortBusy:
+        return _refuse_busy_port(args.host, args.port)
     return 0
 
 

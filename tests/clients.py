@@ -4,8 +4,9 @@ Each receiver has the same shape (`receive(count, timeout)` returning messages, 
 `cursor`), so one contract test runs unchanged over all four transports.
 """
 
+import itertools
 import json
-import threading
+import os
 import time
 from typing import Any
 
@@ -13,6 +14,13 @@ import requests
 import websocket
 
 from chat_core import Transport
+
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test in this run uses (servers outlive single tests)."""
+    return f"{prefix}{os.getpid() % 1000}x{next(_names)}"
 
 
 class Api:
@@ -41,6 +49,9 @@ class Api:
 
     def send(self, **message: Any) -> requests.Response:
         return self.post("/api/messages", message)
+
+    def send_json(self, body: Any, **kwargs: Any) -> requests.Response:
+        return self.post("/api/messages", body, **kwargs)
 
     def say(self, **message: Any) -> int:
         answer = self.send(**message)
@@ -95,19 +106,34 @@ class LongPollReceiver(ShortPollReceiver):
 
 
 class SseReceiver(Receiver):
-    def __init__(self, api: Api, since: int) -> None:
+    """Like a browser's EventSource: when the server ends the stream, reconnect from the
+    last id seen."""
+
+    def __init__(self, api: Api, since: int | None) -> None:
         super().__init__(api, since)
-        self._response = api.get("/api/stream", params={"since": since}, stream=True)
+        self.reconnects = 0
+        self._open(since)
+
+    def _open(self, since: int | None) -> None:
+        params = {} if since is None else {"since": since}
+        self._response = self.api.get("/api/stream", params=params, stream=True)
         self._response.raise_for_status()
-        self._lines = self._response.iter_lines(chunk_size=1)
-        self._lock = threading.Lock()
+        # chunk_size=None: hand over each chunk as it arrives instead of waiting to fill a buffer
+        self._lines = self._response.iter_lines(chunk_size=None)
 
     def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
         event: dict[str, str] = {}
         deadline = time.monotonic() + timeout
         while len(got) < count and time.monotonic() < deadline:
-            line = next(self._lines).decode()
+            line = next(self._lines, None)
+            if line is None:
+                self._response.close()
+                self.reconnects += 1
+                self._open(self.cursor)
+                event = {}
+                continue
+            line = line.decode()
             if line == "":
                 if event.get("event") == "message":
                     message = json.loads(event["data"])
@@ -126,13 +152,22 @@ class SseReceiver(Receiver):
 
 
 class WebSocketReceiver(Receiver):
-    def __init__(self, api: Api, since: int) -> None:
+    """Reconnects from its cursor when the server closes the connection (e.g. 1013, too
+    slow), as the protocol asks of every client."""
+
+    def __init__(self, api: Api, since: int | None) -> None:
         super().__init__(api, since)
-        url = "ws" + api.base.removeprefix("http") + f"/ws?since={since}"
-        self.ws = websocket.create_connection(
-            url, header=[f"Authorization: Bearer {api.token}"], timeout=10
-        )
         self.frames: list[dict[str, Any]] = []  # everything that was not a message
+        self.close_codes: list[int] = []
+        self._open(since)
+
+    def _open(self, since: int | None) -> None:
+        url = "ws" + self.api.base.removeprefix("http") + "/ws"
+        if since is not None:
+            url += f"?since={since}"
+        self.ws = websocket.create_connection(
+            url, header=[f"Authorization: Bearer {self.api.token}"], timeout=10
+        )
 
     def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
@@ -140,9 +175,15 @@ class WebSocketReceiver(Receiver):
         while len(got) < count and (left := deadline - time.monotonic()) > 0:
             self.ws.settimeout(left)
             try:
-                frame = json.loads(self.ws.recv())
+                opcode, data = self.ws.recv_data()
             except websocket.WebSocketTimeoutException:
                 break
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self.close_codes.append(int.from_bytes(data[:2], "big"))
+                self.close()
+                self._open(self.cursor)
+                continue
+            frame = json.loads(data)
             if frame["type"] == "message":
                 got.append(frame["message"])
                 self.cursor = frame["message"]["id"]
@@ -152,8 +193,12 @@ class WebSocketReceiver(Receiver):
                 self.frames.append(frame)
         return got
 
+    def send_frame(self, **frame: Any) -> None:
+        self.ws.send(json.dumps(frame))
+
     def close(self) -> None:
         self.ws.close()
+        self.ws.shutdown()  # close() skips the socket when the server closed first
 
 
 RECEIVERS: dict[Transport, type[Receiver]] = {

@@ -31,11 +31,6 @@ CHROMIUM_ARGS = [
 _names = itertools.count(1)
 
 
-def unique(prefix: str) -> str:
-    """A name no other test in this run uses (servers outlive single tests)."""
-    return f"{prefix}{os.getpid() % 1000}x{next(_names)}"
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -65,6 +60,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.process.stdout is not None and not self.process.stdout.closed:
+            self.process.stdout.close()
         return self.process.returncode
 
 
@@ -74,13 +71,14 @@ def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> LiveSer
     env = dict(os.environ)
     env.update({f"CHATLAB_{key}": json.dumps(value) for key, value in config.items()})
     stderr_path = tmp_dir / f"server-{next(_names)}.stderr"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatlab", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=stderr_path.open("w"),
-        env=env,
-        cwd=ROOT,
-    )
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chatlab", "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            cwd=ROOT,
+        )
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + 30
@@ -97,6 +95,8 @@ def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> LiveSer
     urls = [w.rstrip("/") for w in words if w.startswith("http://")]
     if not urls:
         process.kill()
+        process.wait(timeout=10)
+        process.stdout.close()
         raise RuntimeError(f"chatlab serve did not start: {line!r}\n{stderr_path.read_text()}")
     return LiveServer(url=urls[0], process=process, stderr_path=stderr_path, config=config)
 
@@ -127,3 +127,161 @@ def server_factory(tmp_path: Path) -> Iterator:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def people() -> Iterator:
+    """`people(server, "alice", "bob")`: logged-in users (unique names) in a new room of their
+    own; returns (room, [Api, ...]). Their HTTP sessions are closed after the test."""
+    from clients import Api, unique
+
+    made: list[Api] = []
+
+    def make(live: LiveServer, *prefixes: str) -> tuple[str, list[Api]]:
+        room = unique("room")
+        users = [Api(live.url, unique(prefix)) for prefix in prefixes]
+        made.extend(users)
+        for user in users:
+            user.join(room)
+        return room, users
+
+    yield make
+    for user in made:
+        user.close()
+
+
+# --- report ---
+# Synthetic sweeps for the report's tests: made-up, round numbers chosen so that ratios can
+# be checked by hand; every run id starts with "synthetic" so none is mistaken for a result.
+
+
+def synthetic_row(transport: str, users: int, **fields: Any) -> Any:
+    from loadtests.results import RunRow
+
+    values: dict[str, Any] = {
+        "run_id": f"synthetic-{transport}-{fields.get('workload', 'chat')}-{users}",
+        "transport": transport,
+        "workload": "chat",
+        "users": users,
+        "room_size": 10,
+        "send_interval_s": 5.0,
+        "poll_interval_s": 1.0,
+        "long_poll_timeout_s": 25.0,
+        "header_profile": "minimal",
+        "duration_s": 10.0,
+        "started_at": "2000-01-01T00:00:00Z",
+        "ended_at": "2000-01-01T00:00:10Z",
+    }
+    values.update(fields)
+    return RunRow(**values)
+
+
+def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
+    """Quick-sweep-shaped rows: the chat workload over four transports at two user counts."""
+    rows = []
+    for users in users_levels:
+        delivered = users * 18  # 10 s, a message per user every 5 s, 9 recipients each
+        common = {"sent": users * 2, "expected": delivered, "delivered": delivered}
+        common["payload_bytes_per_msg"] = 150.0
+        rows += [
+            synthetic_row("short_poll", users, **common, latency_p50_ms=501.0,
+                          latency_p95_ms=951.0, latency_p99_ms=991.0, latency_max_ms=1001.0,
+                          latency_mean_ms=501.0, requests=users * 12, requests_per_s=users * 1.2,
+                          empty_polls=users * 6, empty_poll_share=0.6,
+                          wire_bytes_in=delivered * 300, wire_bytes_out=delivered * 450,
+                          wire_bytes_in_per_msg=300.0, wire_bytes_out_per_msg=450.0,
+                          wire_bytes_per_msg=750.0, server_cpu_per_msg_us=200.0),
+            synthetic_row("long_poll", users, **common, latency_p50_ms=2.0, latency_p95_ms=4.0,
+                          latency_p99_ms=6.0, latency_max_ms=9.0, latency_mean_ms=2.5,
+                          requests=users * 15, requests_per_s=users * 1.5,
+                          wire_bytes_in_per_msg=200.0, wire_bytes_out_per_msg=350.0,
+                          wire_bytes_per_msg=550.0, server_cpu_per_msg_us=150.0,
+                          open_connections=users, rss_per_connection_bytes=40960.0),
+            synthetic_row("sse", users, **common, latency_p50_ms=1.5, latency_p95_ms=2.5,
+                          latency_p99_ms=3.0, latency_max_ms=5.0, latency_mean_ms=1.6,
+                          requests=users, requests_per_s=users / 10,
+                          wire_bytes_in_per_msg=30.0, wire_bytes_out_per_msg=200.0,
+                          wire_bytes_per_msg=230.0, server_cpu_per_msg_us=60.0,
+                          open_connections=users, rss_per_connection_bytes=20480.0),
+            synthetic_row("websocket", users, **common, latency_p50_ms=1.0, latency_p95_ms=2.0,
+                          latency_p99_ms=3.0, latency_max_ms=4.0, latency_mean_ms=1.2,
+                          requests=users, requests_per_s=users / 10,
+                          wire_bytes_in_per_msg=20.0, wire_bytes_out_per_msg=182.0,
+                          wire_bytes_per_msg=202.0, server_cpu_per_msg_us=50.0,
+                          open_connections=users, rss_per_connection_bytes=16384.0),
+        ]  # fmt: skip
+    return rows
+
+
+def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
+    """A results folder as `chatlab bench` writes it, with raw samples for each run."""
+    import random
+
+    from loadtests.results import write_summary
+
+    write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
+    if samples:
+        rng = random.Random(7)
+        for row in rows:
+            if row.latency_p50_ms is None:
+                continue
+            run_dir = folder / row.run_id
+            run_dir.mkdir(parents=True, exist_ok=True)
+            values = [row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)]
+            (run_dir / "latencies_ms.json").write_text(json.dumps(values))
+    return folder
+
+
+@pytest.fixture
+def synthetic_sweep(tmp_path: Path) -> Path:
+    """A quick-sweep-shaped results folder with made-up numbers and raw samples."""
+    return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z", synthetic_chat_rows())
+
+
+# --- browser pages ---
+
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWPORT = {"width": 1600, "height": 900}  # a projector's shape, for the screenshots
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where browser tests leave their screenshots (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def browser_page(new_context: Any, server: LiveServer) -> Iterator[Any]:
+    """`open_page()` → a page in a fresh browser context (its own cookies) on the live server.
+
+    Uncaught errors and unhandled rejections in any page's JavaScript fail the test."""
+    errors: list[str] = []
+
+    def open_page() -> Any:
+        context = new_context(base_url=server.url, viewport=VIEWPORT)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_page
+    assert not errors, "JavaScript errors in the page:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def chat_user(browser_page: Any, server: LiveServer) -> Any:
+    """`chat_user("alice")` → a page logged in through the login form under a unique name,
+    on /chat with its transport live."""
+    from clients import unique
+    from playwright.sync_api import expect
+
+    def login(prefix: str) -> Any:
+        page = browser_page()
+        page.goto("/")
+        page.fill("#name", unique(prefix))
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{server.url}/chat")
+        expect(page.locator("#transport-status")).to_have_attribute("data-state", "live")
+        return page
+
+    return login

@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import WebsocketMismatch
 
 from chat_core import ChatError, ErrorCode
 
@@ -32,6 +33,8 @@ def _http_error(error: HTTPException) -> Response:
     code = _HTTP_CODES.get(error.code or 500, ErrorCode.BAD_REQUEST)
     if error.code == 413:
         detail = "The request body is larger than this server accepts."
+    elif isinstance(error, WebsocketMismatch):
+        detail = "This endpoint speaks WebSocket only: send a GET with 'Upgrade: websocket'."
     else:
         detail = error.description or error.name
     response = jsonify({"error": str(code), "detail": detail})

@@ -83,11 +83,11 @@ class ChatlabServer(WSGIServer):
 
 
 class PortBusy(Exception):
-    pass
+    """The address is taken; the command line says so in its own words."""
 
 
 def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A listening socket, or PortBusy with one sentence saying what to do."""
+    """A listening socket, or PortBusy."""
     from gevent import socket as gsocket
 
     listener = gsocket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -97,10 +97,7 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     except OSError as error:
         listener.close()
         if error.errno == errno.EADDRINUSE:
-            raise PortBusy(
-                f"Port {port} on {host} is already in use: stop the program using it, "
-                f"or choose another with --port."
-            ) from None
+            raise PortBusy(host, port) from None
         raise
     listener.listen(backlog)
     return listener

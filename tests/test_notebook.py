@@ -1,0 +1,94 @@
+"""The classroom notebook runs headless from the project's venv and draws its figures.
+
+It is stored without outputs; executed copies go to the test's temporary folder, never
+beside the notebook.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
+from nbclient import NotebookClient
+
+NOTEBOOK = ROOT / "notebooks" / "chatlab_walkthrough.ipynb"
+FIGURE_CELLS = 7  # one per figure function of reports.figures
+
+
+def execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_root: Path) -> dict:
+    # the kernel inherits this process's environment; the inline backend keeps the images
+    # that MPLBACKEND=Agg would drop (GOTCHAS, "Notebooks")
+    monkeypatch.setenv("CHATLAB_RESULTS_ROOT", str(results_root))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()
+    nbformat.write(notebook, tmp_path / "executed.ipynb")
+    return notebook
+
+
+def outputs(notebook: dict, kind: str) -> list:
+    found = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            if kind == "image/png" and kind in output.get("data", {}):
+                found.append(output["data"][kind])
+            elif kind == "text" and output.get("output_type") == "stream":
+                found.append(output["text"])
+            elif kind == "error" and output.get("output_type") == "error":
+                found.append(output)
+    return found
+
+
+def test_notebook_is_stored_without_outputs() -> None:
+    notebook = json.loads(NOTEBOOK.read_text())
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "results"
+    write_synthetic_sweep(root / "19990101T000000Z", synthetic_chat_rows((10,)))
+    newest = write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
+    notebook = execute(tmp_path, monkeypatch, root)
+
+    assert not outputs(notebook, "error")
+    assert len(outputs(notebook, "image/png")) == FIGURE_CELLS
+    text = "".join(outputs(notebook, "text"))
+    # part 1 captured real exchanges from a live server
+    assert "HTTP/1.1 101 Switching Protocols" in text
+    assert '{"messages":[],"cursor":' in text
+    # part 2 read the newest sweep, judged the claims and built the report
+    assert f"8 runs from {newest}" in text
+    assert "“Polling wastes requests and bandwidth.” — SUPPORTED" in text
+    assert (newest / "report" / "index.html").is_file()
+    assert not (NOTEBOOK.parent / "executed.ipynb").exists()
+
+
+def _bench_available() -> bool:
+    usage = subprocess.run(
+        [sys.executable, "-m", "chatlab", "bench", "--help"], capture_output=True, text=True
+    )
+    return "--quick" in usage.stdout
+
+
+def test_notebook_runs_a_small_live_sweep_when_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _bench_available():
+        pytest.skip("`chatlab bench --quick` is not built yet")
+    notebook = execute(tmp_path, monkeypatch, tmp_path / "no-results-here")
+
+    assert not outputs(notebook, "error")
+    assert len(outputs(notebook, "image/png")) == FIGURE_CELLS
+    assert " runs from " in "".join(outputs(notebook, "text"))

@@ -1,0 +1,92 @@
+"""`chatlab report RESULTS_DIR` writes a self-contained report into the results folder."""
+
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
+
+from reports.figures import FIGURES
+
+
+def report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chatlab", "report", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_the_report_lands_in_the_results_folder_and_its_path_is_printed_last(
+    synthetic_sweep: Path,
+) -> None:
+    done = report(str(synthetic_sweep))
+    assert done.returncode == 0, done.stderr
+    index = synthetic_sweep / "report" / "index.html"
+    assert done.stdout.strip().splitlines()[-1] == str(index)
+    for spec in FIGURES:
+        assert (synthetic_sweep / "report" / f"{spec.name}.png").stat().st_size > 1000
+    page = index.read_text()
+    assert page.count('src="data:image/png;base64,') == len(FIGURES)
+    assert "could not be drawn" not in page
+    # viewable offline: nothing is loaded from anywhere
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "<link" not in page and "<script" not in page
+
+
+def test_the_claims_are_stated_with_the_computed_ratios(synthetic_sweep: Path) -> None:
+    report(str(synthetic_sweep))
+    page = (synthetic_sweep / "report" / "index.html").read_text()
+    summary = (synthetic_sweep / "report" / "summary.md").read_text()
+    for text in (page, summary):
+        assert "Polling wastes requests and bandwidth." in text
+        assert "12.0× the requests per second" in text
+        assert "871" in text and "0.153" in text  # the article's table, beside ours
+    assert '<span class="verdict supported">supported</span>' in page
+    for spec in FIGURES:
+        assert f"]({spec.name}.png)" in summary
+
+
+def test_invalid_runs_are_shown_as_invalid(tmp_path: Path) -> None:
+    rows = [
+        replace(r, valid=False, invalid_reasons=["generator CPU 97% > 85%"])
+        if r.transport == "long_poll"
+        else r
+        for r in synthetic_chat_rows()
+    ]
+    folder = write_synthetic_sweep(tmp_path / "run", rows)
+    assert report(str(folder)).returncode == 0
+    page = (folder / "report" / "index.html").read_text()
+    assert page.count('<tr class="invalid">') == 2
+    assert "INVALID: generator CPU 97% &gt; 85%" in page
+    assert "2 marked invalid" in page
+    assert '<span class="verdict inconclusive">inconclusive</span>' in page
+
+
+def test_without_an_argument_the_newest_results_folder_is_used(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
+    newest = write_synthetic_sweep(root / "20000102T000000Z", synthetic_chat_rows((10,)))
+    done = report("--results-root", str(root))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(newest / "report" / "index.html")
+
+
+def test_a_folder_without_results_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    done = report(str(tmp_path))
+    assert done.returncode == 1
+    assert "holds no summary.json" in done.stderr
+    done = report("--results-root", str(tmp_path / "nothing"))
+    assert done.returncode == 1
+    assert "run `chatlab bench` first" in done.stderr
+
+
+def test_building_the_cli_parser_does_not_import_matplotlib() -> None:
+    probe = "import sys; from chatlab.cli import build_parser; build_parser(); "
+    probe += "print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
