@@ -18,6 +18,10 @@ system-deps:
 serve: $(STAMP)
 	$(BIN)/chatlab serve
 
+compare: $(STAMP)
+	$(BIN)/chatlab bench --quick
+	$(BIN)/chatlab report
+
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

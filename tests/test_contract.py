@@ -226,3 +226,16 @@ def test_logging_out_ends_open_streams(server, people, transport):
     receiver.close()
     again = requests.post(f"{server.url}/api/session", json={"name": bob.name}, timeout=10)
     assert again.status_code == 201
+
+
+def test_an_idle_sse_stream_carries_ping_comments(server_factory, people):
+    server = server_factory(SSE_PING=0.2)
+    _, (bob,) = people(server, "bob")
+    response = bob.get("/api/stream", params={"since": bob.cursor}, stream=True)
+    try:
+        lines = response.iter_lines(chunk_size=None)
+        seen = [next(lines) for _ in range(4)]
+    finally:
+        response.close()
+    assert seen == [b"retry: 2000", b"", b": ping", b""]
+    assert response.headers["Content-Type"].startswith("text/event-stream")
