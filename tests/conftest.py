@@ -245,6 +245,14 @@ VIEWPORT = {"width": 1600, "height": 900}  # a projector's shape, for the screen
 
 
 @pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """Replaces pytest-playwright's own `base_url`, a fixture defined as an instance method,
+    which pytest 9 deprecates (an error under filterwarnings=error). Contexts get the live
+    server's URL from `browser_page` instead."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Where browser tests leave their screenshots (gitignored)."""
     ARTIFACTS.mkdir(exist_ok=True)

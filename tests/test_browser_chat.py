@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from clients import unique
 from playwright.sync_api import Locator, Page, expect
 
@@ -82,20 +83,23 @@ def test_switching_transport_mid_conversation_loses_and_doubles_nothing(
     expect(alice.locator("#members [data-member]")).to_have_text([ben])
 
     conversation: list[tuple[str, str]] = []
-    # which transports may have delivered each line to Alice
-    allowed_via: list[set[str | None]] = []
+    allowed_via: list[set[str | None]] = []  # which transports may have delivered each line
     # Alice starts on WebSocket and goes through every transport; Bob sends over others.
-    bob_transports = ["sse", "short_poll", "websocket", "long_poll"]
+    bob_transports = ["sse", "websocket", "short_poll", "long_poll"]
     for alice_to, bob_on in zip(TRANSPORTS, bob_transports, strict=True):
         switch(bob, bob_on)
         before = alice.locator("#current-transport").get_attribute("data-transport")
+        if before == "short_poll":
+            # Hold Alice's next poll before it leaves the browser: what Bob sends now can
+            # reach her only through the next transport, from the cursor the switch hands on.
+            with alice.expect_request("**/api/poll?*"):
+                alice.route("**/api/poll?*", lambda route: None)
         for n in (1, 2):
             say(bob, f"{bob_on} {n}, before Alice leaves {before}")
             conversation.append((ben, f"{bob_on} {n}, before Alice leaves {before}"))
         expect_conversation(bob, conversation)
-        # Alice may or may not have had these before switching: the next transport starts
-        # from her cursor, so either way she gets each exactly once.
         switch(alice, alice_to)
+        alice.unroute_all(behavior="ignoreErrors")
         say(bob, f"{bob_on} 3, while Alice joins {alice_to}")
         conversation.append((ben, f"{bob_on} 3, while Alice joins {alice_to}"))
         expect_conversation(alice, conversation)
@@ -105,8 +109,10 @@ def test_switching_transport_mid_conversation_loses_and_doubles_nothing(
         conversation.append((ann, f"Alice over {alice_to}"))
         expect_conversation(bob, conversation)
         expect_conversation(alice, conversation)
-        # Bob's first two lines left while Alice was on the old transport; the rest after.
-        allowed_via += [{before, alice_to}, {before, alice_to}, {alice_to}, {alice_to}]
+        # A pushing transport may have delivered Bob's first two lines before the switch;
+        # the held poll cannot have.
+        early = {alice_to} if before == "short_poll" else {before, alice_to}
+        allowed_via += [early, early, {alice_to}, {alice_to}]
 
     delivered_by = shown(alice).evaluate_all("items => items.map(i => i.dataset.via)")
     for got, allowed, line in zip(delivered_by, allowed_via, conversation, strict=True):
@@ -128,6 +134,25 @@ def test_switching_transport_mid_conversation_loses_and_doubles_nothing(
     alice.click(f"#room-list [data-key='#{room}']")
     expect_conversation(alice, conversation)  # the private lines stayed out of the room
     alice.screenshot(path=artifacts / "chat.png")
+
+    # A reload rebuilds the conversation from the room's history and the replayed stream:
+    # both carry the same ids, and each line still shows once.
+    alice.reload()
+    alice.click(f"#room-list [data-key='#{room}']")
+    expect_conversation(alice, conversation)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_session_ended_elsewhere_is_reported_not_hidden(
+    chat_user, server, transport: str
+) -> None:
+    page = chat_user("dora")
+    switch(page, transport)
+    expect(page.locator("#transport-status")).to_have_attribute("data-state", "live")
+    assert page.request.delete(f"{server.url}/api/session").status == 204  # same cookie
+    expect(page.locator("#transport-status")).to_have_attribute("data-state", "failed")
+    expect(page.locator(".notice-error")).to_contain_text("log")
+    expect(page.locator("#message-input")).to_be_disabled()
 
 
 def test_html_in_a_message_is_shown_as_text(chat_user) -> None:

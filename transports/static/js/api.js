@@ -33,15 +33,17 @@ export function stoppedError() {
 }
 
 export class Api {
-  constructor({ token = null } = {}) {
+  // token: sent as a Bearer header; without one, the session cookie is used unless
+  // useCookie is false.
+  constructor({ token = null, useCookie = true } = {}) {
     this.token = token;
+    this.useCookie = useCookie && !token;
   }
 
   // POST /api/session without the cookie: a fresh identity that only this Api will use.
-  static async loginWithToken(name) {
-    const anonymous = new Api({ token: null });
-    anonymous.omitCookie = true;
-    const body = await anonymous.request('POST', '/api/session', { body: { name } });
+  static async loginWithToken(name, { transport } = {}) {
+    const anonymous = new Api({ useCookie: false });
+    const body = await anonymous.request('POST', '/api/session', { body: { name }, transport });
     return { api: new Api({ token: body.token }), name: body.name, cursor: body.cursor };
   }
 
@@ -65,7 +67,7 @@ export class Api {
         signal,
         keepalive,
         cache: 'no-store',
-        credentials: this.token || this.omitCookie ? 'omit' : 'same-origin',
+        credentials: this.useCookie ? 'same-origin' : 'omit',
       });
     } catch (error) {
       if (error.name === 'AbortError') throw error;

@@ -59,6 +59,12 @@ export function drawLines(canvas, series, { samples, format = formatCount } = {}
       else ctx.lineTo(x, y);
     });
     ctx.stroke();
+    // the newest sample as a dot, so a line that has just begun is visible at all
+    const last = values.at(-1);
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    ctx.arc(pad.left + (samples - 1) * step, pad.top + plotHeight * (1 - last / top), 5, 0, 2 * Math.PI);
+    ctx.fill();
   }
 }
 

@@ -45,7 +45,7 @@ class ChatPage {
     this.link.start(this.cursor);
     try {
       const session = await this.api.request('GET', '/api/session');
-      const rooms = session.rooms.length ? session.rooms : [];
+      const rooms = session.rooms;
       for (const room of rooms) this.store.ensure(`#${room}`);
       if (rooms.length === 0) await this.join('lobby');
       else {
@@ -117,6 +117,7 @@ class ChatPage {
     if (this.ended) return;
     this.ended = true;
     this.link.stop();
+    this.showStatus({ state: 'failed', detail: 'session ended' }); // whoever noticed first
     for (const control of document.querySelectorAll('#composer input, #composer button')) {
       control.disabled = true;
     }

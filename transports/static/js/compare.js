@@ -56,7 +56,10 @@ class Pane {
   }
 
   async connect() {
-    const { api, name, cursor } = await Api.loginWithToken(`${ABBREVIATION[this.transport]}-${randomTag()}`);
+    const { api, name, cursor } = await Api.loginWithToken(
+      `${ABBREVIATION[this.transport]}-${randomTag()}`,
+      { transport: this.transport },
+    );
     this.api = api;
     this.name = name;
     this.who.textContent = name;
@@ -115,6 +118,8 @@ class Pane {
     if (!this.api) return;
     try {
       this.wire = (await this.api.request('GET', '/api/session')).wire;
+      this.wireRefreshes = (this.wireRefreshes ?? 0) + 1;
+      this.root.dataset.wireRefreshes = String(this.wireRefreshes); // lets a test wait for one
     } catch (error) {
       this.show('bytes_up', null, 'n/a');
       this.show('bytes_down', null, 'n/a');
@@ -233,10 +238,13 @@ class ComparePage {
       input.value = '';
     });
     $('#compare-burst').addEventListener('click', () => this.burst());
-    $('#poll-interval').addEventListener('change', (event) => {
-      const seconds = Number(event.target.value);
-      if (seconds >= 0.25 && seconds <= 10) this.panes.get('short_poll').pollInterval = seconds;
-      else this.notices.show('The poll interval must be between 0.25 and 10 seconds.');
+    const interval = $('#poll-interval');
+    const valid = () => Number(interval.value) >= 0.25 && Number(interval.value) <= 10;
+    interval.addEventListener('input', () => {
+      if (valid()) this.panes.get('short_poll').pollInterval = Number(interval.value);
+    });
+    interval.addEventListener('change', () => {
+      if (!valid()) this.notices.show('The poll interval must be between 0.25 and 10 seconds.');
     });
     $('#compare-reset').addEventListener('click', () => {
       this.panes.forEach((pane) => pane.resetCounters());

@@ -5,7 +5,7 @@ import { $, Notices, el, formatBytes, formatCount } from './dom.js';
 import { TRANSPORTS, TRANSPORT_NAMES } from './transports/index.js';
 
 const REFRESH_SECONDS = 1;
-const WINDOW = 120; // samples kept for the charts (seconds)
+const WINDOW = 60; // samples kept for the charts (seconds)
 const ROWS = [...TRANSPORT_NAMES, 'api'];
 const LABELS = { api: 'other (no transport named)' };
 
@@ -108,6 +108,7 @@ class Dashboard {
   }
 
   draw() {
+    $('#dashboard').dataset.samples = String(this.history.short_poll.requests.length);
     const colors = getComputedStyle(document.documentElement);
     const series = (kind) =>
       ROWS.map((name) => ({
