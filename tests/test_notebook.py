@@ -5,8 +5,6 @@ beside the notebook.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -22,6 +20,7 @@ def execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_root: Path)
     # the kernel inherits this process's environment; the inline backend keeps the images
     # that MPLBACKEND=Agg would drop (GOTCHAS, "Notebooks")
     monkeypatch.setenv("CHATLAB_RESULTS_ROOT", str(results_root))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where a live run's scratch sweep goes
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
@@ -75,20 +74,14 @@ def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.M
     assert not (NOTEBOOK.parent / "executed.ipynb").exists()
 
 
-def _bench_available() -> bool:
-    usage = subprocess.run(
-        [sys.executable, "-m", "chatlab", "bench", "--help"], capture_output=True, text=True
-    )
-    return "--quick" in usage.stdout
-
-
 def test_notebook_runs_a_small_live_sweep_when_there_is_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not _bench_available():
-        pytest.skip("`chatlab bench --quick` is not built yet")
     notebook = execute(tmp_path, monkeypatch, tmp_path / "no-results-here")
 
     assert not outputs(notebook, "error")
     assert len(outputs(notebook, "image/png")) == FIGURE_CELLS
-    assert " runs from " in "".join(outputs(notebook, "text"))
+    text = "".join(outputs(notebook, "text"))
+    # four runs of 20 users (the notebook's own small sweep), and claims computed from them
+    assert "4 runs from " in text
+    assert text.count("At 20 users (chat)") == 3

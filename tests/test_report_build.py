@@ -90,3 +90,19 @@ def test_building_the_cli_parser_does_not_import_matplotlib() -> None:
     probe += "print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_figure_that_fails_is_reported_in_place_and_the_rest_still_built(
+    synthetic_sweep: Path, monkeypatch
+) -> None:
+    from reports import render
+    from reports.build import build_report
+    from reports.figures import FigureSpec
+
+    def broken(ax, sweep):
+        raise ValueError("no such column")
+
+    monkeypatch.setattr(render, "FIGURES", (FigureSpec("broken", "Broken", broken), *FIGURES))
+    page = build_report(synthetic_sweep).read_text()
+    assert "This figure could not be drawn: ValueError: no such column" in page
+    assert page.count('src="data:image/png;base64,') == len(FIGURES) + 1

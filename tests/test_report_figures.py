@@ -110,7 +110,8 @@ def test_the_poll_interval_figure_draws_each_interval(ax: Axes) -> None:
 def test_the_baseline_is_drawn_beside_the_transports(ax: Axes) -> None:
     rows = synthetic_chat_rows() + [synthetic_row("bare_broadcast", 40, server_cpu_per_msg_us=9.0)]
     notes = figures.cpu_per_message(ax, rows)
-    assert "bare gevent broadcast (baseline)" in texts(ax)
+    assert "bare gevent broadcast (baseline), rooms of 10" in texts(ax)
+    assert "×5.6" in texts(ax)  # 50 µs against the loop's 9 µs, same load
     assert not any("No bare-broadcast" in note for note in notes)
 
 
@@ -124,3 +125,31 @@ def test_memory_prefers_idle_runs_and_leaves_short_polling_out(ax: Axes) -> None
     assert [t.get_text() for t in ax.get_xticklabels()] == ["200 users"]
     assert "Short polling holds no connection" in " ".join(notes)
     assert "short polling" not in texts(ax)
+
+
+def runs_that_left_no_results() -> list:
+    """What a sweep writes when Locust never reported: rows of zeros, all invalid."""
+    reasons = ["the scenario left no results (did Locust start?)"]
+    return [
+        synthetic_row(t, u, valid=False, invalid_reasons=reasons)
+        for u in (50, 200)
+        for t in ("short_poll", "long_poll", "sse", "websocket")
+    ]
+
+
+@pytest.mark.parametrize("draw", ALL)
+def test_runs_without_numbers_draw_a_sentence_not_a_crash(ax: Axes, draw) -> None:
+    notes = draw(ax, runs_that_left_no_results())
+    ax.figure.canvas.draw()
+    assert notes
+    assert ax.texts, "the axes should say what is missing"
+
+
+def test_the_cdf_adds_long_polling_under_bursts_when_the_sweep_has_them(ax: Axes) -> None:
+    rows = synthetic_chat_rows() + [
+        synthetic_row(
+            "long_poll", 10, workload="burst", burst_size=20, latency_p50_ms=2.5, latency_p99_ms=3.1
+        )  # fmt: skip
+    ]
+    figures.latency_cdf(ax, rows, {})
+    assert "long polling, bursts of 20: percentiles" in texts(ax)

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from array import array
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ def samples_from(tmp_path: Path, name: str, data: bytes, row=ROW) -> list[float]
         ("latency.csv", b"1\n2\n3\n"),
         ("latencies.txt", b"1\n2\n3\n"),
         ("latencies.json.gz", gzip.compress(b"[1, 2, 3]")),
+        ("latencies_ms.f32", array("f", [1, 2, 3]).tobytes()),
     ],
 )
 def test_plain_formats_are_read_in_ms(tmp_path: Path, name: str, data: bytes) -> None:
