@@ -1,1 +1,11 @@
-"""Locust scenarios for every transport, and the sweep that runs them (`chatlab bench`)."""
+"""The load lab: one chat scenario over every transport, and the sweep that measures it.
+
+- Locustfiles: `short_poll.py`, `long_poll.py`, `sse.py`, `ws.py`, each a one-line user on
+  `scenario.ChatUser` with its client from `clients/`.
+- Per process: `lab.py` (names, rooms, ledgers, the drain); across processes:
+  `coordinator.py` (the measurement window, the summed counts, the exit code). Workers report
+  to the master through Locust's messaging; the coordinator writes `lab_files`.
+- Pure bookkeeping and arithmetic: `ledger.py`, `rooms.py`, `figures.py`, `targets.py`.
+- The sweep (`chatlab bench`): `bench.py`, `plan.py`, `processes.py`, `console.py`,
+  `sweep_environment.py`; the baseline server: `bare_broadcast.py`; rows: `results.py`.
+"""

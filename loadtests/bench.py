@@ -1,11 +1,184 @@
-"""`chatlab bench`: the sweep. (Being built; see issue 3.)"""
+"""`chatlab bench`: the sweep. For every run of a plan: a fresh server on its own core, Locust
+headless on the others, the figures of MEASURING.md, one row each.
+
+Nothing here imports Locust or gevent: they run in subprocesses.
+"""
 
 import argparse
+import json
+import math
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .console import final_report, run_outcome
+from .figures import RunFacts, add_comparisons, derive_row
+from .lab_files import read_latencies, read_scenario
+from .options import HEADER_PROFILES, WORKLOADS
+from .plan import PRESETS, TARGETS, RunSpec, custom, with_window
+from .processes import LOADTESTS, Pinning, ServerProcess, run_locust
+from .results import RunRow, write_summary
+from .sweep_environment import capture
+from .targets import evaluate
+
+_DRAIN_TIMEOUT = 10.0
+_HELP = """\
+presets (each runs every transport; a run's window is measured once all its users are ready):
+  --quick     chat workload at 50 and 200 users, 4 s windows: about a minute
+  (default)   chat at 100, 300 and 1,000 users; ticker at 100 users with minimal and browser
+              headers; short polling at 0.25 s and 2 s poll intervals (300 users); bursts of
+              20 in rooms of 10; 1,000 idle connections over WebSocket, long polling and SSE;
+              one room of 100 over WebSocket and over the bare broadcast loop: about 6 minutes
+  --targets   the issue's target scenarios: chat at 1,000 users (20 s windows), the room of
+              100 (WebSocket and bare), 5,000 idle WebSockets and 5,000 pending long polls
+choosing instead: --transports, --users, --workload, --poll-interval, --header-profile and
+--send-interval make a plan of every combination; --duration sets the window of every run.
+The last line printed is `results: <folder>`.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _HELP
+    preset = parser.add_mutually_exclusive_group()
+    preset.add_argument("--quick", action="store_true", help="about a minute (see below)")
+    preset.add_argument("--targets", action="store_true", help="the target scenarios")
+    parser.add_argument("--transports", help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--users", help="comma list of user counts")
+    parser.add_argument("--workload", choices=WORKLOADS, help="chat (default), ticker, burst, idle")
+    parser.add_argument("--poll-interval", help="comma list of short-poll intervals, seconds")
+    parser.add_argument("--header-profile", choices=HEADER_PROFILES, default=None)
+    parser.add_argument("--send-interval", type=float, help="seconds between a user's messages")
+    parser.add_argument("--duration", type=float, help="seconds measured per run")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"),
+                        help="where the sweep's folder is made (default: results/)")  # fmt: skip
+
+
+def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
+    chosen = any(getattr(args, name) is not None
+                 for name in ("transports", "users", "workload", "poll_interval",
+                              "header_profile", "send_interval"))  # fmt: skip
+    if chosen:
+        transports = _words(args.transports) or [t for t in TARGETS if t != "bare_broadcast"]
+        unknown = [t for t in transports if t not in TARGETS]
+        if unknown:
+            raise SystemExit(f"chatlab bench: unknown transport(s): {', '.join(unknown)}")
+        users = [int(u) for u in _words(args.users)] or [50, 200]
+        intervals = [float(i) for i in _words(args.poll_interval)] or [1.0]
+        plan = custom(transports, users, args.workload or "chat", intervals,
+                      args.header_profile or "minimal", args.duration or 6.0,
+                      args.send_interval or 0.0)  # fmt: skip
+        name = "custom"
+    else:
+        name = "quick" if args.quick else "targets" if args.targets else "default"
+        plan = PRESETS[name]()
+    if args.duration:
+        plan = with_window(plan, args.duration)
+    return name, plan
+
+
+def _words(text: str | None) -> list[str]:
+    return [word.strip() for word in (text or "").split(",") if word.strip()]
+
+
+def locust_arguments(spec: RunSpec, url: str, folder: Path) -> list[str]:
+    ramp = math.ceil(spec.users / spec.spawn_rate)
+    time_limit = ramp * 4 + spec.window + _DRAIN_TIMEOUT + 30  # a safety net: the window ends it
+    return [
+        "-f", str(LOADTESTS / spec.locustfile), "--headless",
+        "-u", str(spec.users), "-r", f"{spec.spawn_rate:g}", "-t", f"{math.ceil(time_limit)}s",
+        "--host", url, "--json-file", str(folder / "locust"), "--only-summary",
+        *spec.locust_options(),
+        f"--drain-timeout={_DRAIN_TIMEOUT:g}",
+        f"--lab-window={spec.window:g}", f"--lab-output={folder}",
+    ]  # fmt: skip
+
+
+def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: int) -> RunRow:
+    """One run: a fresh server, Locust against it, and the row of figures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    started = _now()
+    server = ServerProcess(spec.transport == "bare_broadcast", pinning.server,
+                           folder / "server.stderr")  # fmt: skip
+    try:
+        server.wait_healthy()
+        before = server.metrics()
+        arguments = locust_arguments(spec, server.url, folder)
+        (folder / "locust.args.json").write_text(json.dumps(arguments, indent=1))
+        timeout = float(arguments[arguments.index("-t") + 1].rstrip("s")) + 60
+        outcome = run_locust(arguments, pinning.generator, folder, timeout)
+    finally:
+        server.stop()
+    scenario = read_scenario(folder)
+    locust_path = folder / "locust.json"
+    stats = json.loads(locust_path.read_text()) if locust_path.exists() else None
+    facts = RunFacts(
+        run_id=run_id,
+        started_at=started,
+        ended_at=_now(),
+        locust_exit_code=outcome.exit_code,
+        generator_cpu_percent_run=outcome.cpu_percent,
+        server_pinned=server.pinned,
+        server_cpus=pinning.describe(pinning.server),
+        generator_cpus=pinning.describe(pinning.generator),
+        cores=cores,
+        server_before=before,
+    )
+    samples = read_latencies(folder, spec.client_transport)
+    return derive_row(spec, facts, scenario, samples, stats)
+
+
+def _failed_row(spec: RunSpec, run_id: str, started: str, error: BaseException) -> RunRow:
+    row = derive_row(spec, RunFacts(run_id, started, _now()), None, [], None)
+    row.invalid_reasons = [f"the run could not be made: {error}"]
+    row.valid = False
+    return row
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_folder(parent: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder, n = parent / stamp, 1
+    while folder.exists():
+        n += 1
+        folder = parent / f"{stamp}-{n}"
+    folder.mkdir(parents=True)
+    return folder
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("chatlab bench is not built yet")
+    preset, plan = build_plan(args)
+    folder = _new_folder(args.results_dir.resolve())  # Locust runs in each run's own folder
+    pinning = Pinning.choose()
+    environment = capture(preset, plan, pinning)
+    cores = int(environment["cores"])
+    print(f"chatlab bench: {len(plan)} runs ({preset}), results in {folder}", flush=True)
+    if pinning.server is None:
+        print("chatlab bench: one core only: server and generator share it", flush=True)
+    rows: list[RunRow] = []
+    for index, spec in enumerate(plan, 1):
+        run_id = spec.run_name(index)
+        print(f"[{index:>2}/{len(plan)}] {run_id}  ({spec.users} users, {spec.window:g} s)",
+              flush=True)  # fmt: skip
+        started = _now()
+        try:
+            row = measure(spec, run_id, folder / run_id, pinning, cores)
+        except Exception as error:  # noqa: BLE001 - one broken run must not end the sweep
+            traceback.print_exc()
+            row = _failed_row(spec, run_id, started, error)
+        rows.append(row)
+        print(run_outcome(row), flush=True)
+        write_summary(folder, environment, rows)  # after every run: a partial sweep survives
+    add_comparisons(rows)
+    target_results = evaluate(rows)
+    environment["ended_at"] = _now()
+    write_summary(folder, environment, rows)
+    (folder / "targets.json").write_text(json.dumps(target_results, indent=2) + "\n")
+    final_report(rows, target_results, sys.stdout)
+    print(f"results: {folder}", flush=True)
+    made = [row for row in rows if row.window_s is not None or row.locust_exit_code is not None]
+    return 0 if made else 1

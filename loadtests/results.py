@@ -74,12 +74,41 @@ class RunRow:
     rss_per_connection_bytes: float | None = None  # (rss at end - rss before) / connections
 
     # load generator
-    generator_cpu_percent: float = 0.0  # the busiest load-generating process, mean over run
+    # the busiest load-generating process, mean over the measurement window (see window_s);
+    # generator_cpu_percent_run below covers the whole run, ramp-up included
+    generator_cpu_percent: float = 0.0
     locust_failures: int = 0
 
     # verdict (MEASURING.md, "When a run counts")
     valid: bool = True
     invalid_reasons: list[str] = field(default_factory=list)
+
+    # -- added by the sweep (issue 3); every field below has a default, so older summaries load
+    label: str = ""  # what this run shows, e.g. "room of 100", "poll every 0.25 s"
+    burst_size: int = 0
+    private_share: float = 0.0
+    # the measurement window: from every user being ready to the end of the drain; the
+    # per-message, per-second and CPU figures above are over this window only
+    window_s: float | None = None
+    window_delivered: int = 0  # deliveries that arrived inside the window
+    server_delivered: int = 0  # the server's own `delivered` count over the window
+    unexpected: int = 0  # deliveries nobody was owed (e.g. the answer to a send timed out)
+    reconnects: int = 0
+    send_failures: int = 0
+    abandoned: int = 0  # deliveries owed to users stopped before the end
+    server_rss_before_bytes: int = 0  # the fresh server, before any user connected
+    generator_cpu_percent_run: float | None = None  # whole run, ramp-up included
+    generator_processes: int = 1
+    server_pinned: bool = False
+    server_cpus: str = ""
+    generator_cpus: str = ""
+    locust_exit_code: int | None = None
+    # measured ratios within the sweep (this run's figure over the named run's)
+    websocket_run_id: str = ""  # the websocket run with the same workload and users
+    wire_bytes_per_msg_vs_websocket: float | None = None
+    server_cpu_per_msg_vs_websocket: float | None = None
+    bare_run_id: str = ""  # the bare broadcast run with the same workload and users
+    server_cpu_per_msg_vs_bare: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,11 @@
+"""One chat client per transport, all with the same shape (see `base.ChatClient`)."""
+
+from .base import ChatClient as ChatClient
+from .base import ClientSettings as ClientSettings
+from .base import Inbox as Inbox
+from .base import SendFailed as SendFailed
+from .base import SetupFailed as SetupFailed
+from .http_clients import LongPollClient as LongPollClient
+from .http_clients import ShortPollClient as ShortPollClient
+from .http_clients import SseClient as SseClient
+from .ws_client import WebSocketClient as WebSocketClient

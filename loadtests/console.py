@@ -1,0 +1,148 @@
+"""What the sweep prints: a line per run as it goes, then the comparison table, the measured
+ratios (the argument the lab exists for), the targets, and every invalid run, loudly."""
+
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from .results import RunRow
+
+TRANSPORT_ORDER = ("short_poll", "long_poll", "sse", "websocket", "bare_broadcast")
+LABELS = {
+    "short_poll": "short polling",
+    "long_poll": "long polling",
+    "sse": "SSE",
+    "websocket": "WebSocket",
+    "bare_broadcast": "bare broadcast",
+}
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def run_outcome(row: RunRow) -> str:
+    """One line after a run."""
+    figures = [
+        f"p50 {_num(row.latency_p50_ms, 2)} / p99 {_num(row.latency_p99_ms, 2)} ms",
+        f"{_num(row.deliveries_per_s, 0)} deliveries/s",
+        f"{_num(row.wire_bytes_per_msg, 0)} B/msg",
+        f"{_num(row.server_cpu_per_msg_us, 1)} µs CPU/msg",
+        f"generator {_num(row.generator_cpu_percent, 0)}%",
+    ]
+    if row.rss_per_connection_bytes is not None and row.workload == "idle":
+        figures.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
+    verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)
+    return "        " + ", ".join(figures) + f"  [{verdict}]"
+
+
+def _kib(row: RunRow) -> str:
+    per = row.rss_per_connection_bytes
+    return _num(None if per is None else per / 1024, 1)
+
+
+def _share(row: RunRow) -> str:
+    return "-" if row.empty_poll_share is None else f"{row.empty_poll_share:.0%}"
+
+
+COLUMNS: tuple[tuple[str, int, Callable[[RunRow], str]], ...] = (
+    ("p50 ms", 8, lambda r: _num(r.latency_p50_ms, 2)),
+    ("p99 ms", 8, lambda r: _num(r.latency_p99_ms, 2)),
+    ("max ms", 8, lambda r: _num(r.latency_max_ms, 1)),
+    ("deliv/s", 8, lambda r: _num(r.deliveries_per_s, 0)),
+    ("lost", 5, lambda r: str(r.lost)),
+    ("B/msg in", 9, lambda r: _num(r.wire_bytes_in_per_msg, 0)),
+    ("B/msg out", 9, lambda r: _num(r.wire_bytes_out_per_msg, 0)),
+    ("req/s", 7, lambda r: _num(r.requests_per_s, 0)),
+    ("empty", 6, _share),
+    ("µs CPU/msg", 10, lambda r: _num(r.server_cpu_per_msg_us, 1)),
+    ("KiB/conn", 8, _kib),
+    ("gen %", 6, lambda r: _num(r.generator_cpu_percent, 0)),
+    ("B ×ws", 6, lambda r: _num(r.wire_bytes_per_msg_vs_websocket, 1)),
+    ("CPU ×ws", 7, lambda r: _num(r.server_cpu_per_msg_vs_websocket, 1)),
+    ("CPU ×bare", 9, lambda r: _num(r.server_cpu_per_msg_vs_bare, 1)),
+    ("valid", 5, lambda r: "yes" if r.valid else "NO"),
+)
+
+
+def table(rows: list[RunRow]) -> str:
+    width = max([len(r.run_id) for r in rows] + [3])
+    head = f"{'run':<{width}} " + " ".join(f"{name:>{w}}" for name, w, _ in COLUMNS)
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        cells = " ".join(f"{cell(row):>{w}}" for _, w, cell in COLUMNS)
+        lines.append(f"{row.run_id:<{width}} {cells}")
+    return "\n".join(lines)
+
+
+def ratios(rows: list[RunRow]) -> list[str]:
+    """The measured argument: each transport's bytes and CPU per delivered message as a
+    multiple of WebSocket's under the same load, and chatlab against the bare loop."""
+    by_id = {row.run_id: row for row in rows}
+    groups: dict[str, list[RunRow]] = {}
+    for row in rows:
+        if row.websocket_run_id:
+            groups.setdefault(row.websocket_run_id, []).append(row)
+    lines = []
+    for websocket_id, others in groups.items():
+        base = by_id[websocket_id]
+        parts = []
+        for row in sorted(others, key=lambda r: (TRANSPORT_ORDER.index(r.transport),
+                                                 r.poll_interval_s)):  # fmt: skip
+            if row.wire_bytes_per_msg_vs_websocket is None:
+                continue  # nothing delivered (idle): no per-message figure to compare
+            name = LABELS[row.transport]
+            if row.transport == "short_poll":
+                name += f" every {row.poll_interval_s:g} s"
+            parts.append(f"{name} {_num(row.wire_bytes_per_msg_vs_websocket, 1)}× the bytes, "
+                         f"{_num(row.server_cpu_per_msg_vs_websocket, 1)}× the CPU")  # fmt: skip
+        if parts:
+            lines.append(f"{_load(base)} — per delivered message, against WebSocket: "
+                         + "; ".join(parts))  # fmt: skip
+    for row in rows:
+        if row.bare_run_id:
+            bare = by_id[row.bare_run_id].server_cpu_per_msg_us
+            lines.append(
+                f"{_load(row)} — chatlab's WebSocket server spends "
+                f"{_num(row.server_cpu_per_msg_vs_bare, 1)}× the CPU per delivered message of "
+                f"the bare broadcast loop ({_num(row.server_cpu_per_msg_us)} against "
+                f"{_num(bare)} µs)"
+            )
+    return lines
+
+
+def _load(row: RunRow) -> str:
+    text = f"{row.workload}, {row.users} users, rooms of {row.room_size}"
+    if row.header_profile != "minimal":
+        text += f", {row.header_profile} headers"
+    return text
+
+
+def targets(results: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for result in results:
+        if result["run_id"] is None:
+            lines.append(f"- {result['target']}: {result['note']}")
+            continue
+        validity = "" if result["valid"] else " (the run is INVALID)"
+        lines.append(f"- {result['target']} [{result['run_id']}]{validity}")
+        for check in result["checks"]:
+            value = "-" if check["value"] is None else f"{check['value']:,.4g}"
+            limit = f"{check['limit']:g} {check['unit']}".strip()
+            lines.append(f"    {check['figure']}: {value} {check['unit']} (limit {limit}) — "
+                         f"{check['note']}")  # fmt: skip
+    return lines
+
+
+def final_report(rows: list[RunRow], target_results: list[dict[str, Any]], out: TextIO) -> None:
+    sections = ["", table(rows)]
+    measured = ratios(rows)
+    if measured:
+        sections += ["", "Measured ratios:", *measured]
+    sections += ["", "Targets:", *targets(target_results)]
+    invalid = [row for row in rows if not row.valid]
+    if invalid:
+        sections += ["", f"!!! {len(invalid)} of {len(rows)} runs are INVALID:"]
+        sections += [f"!!! {row.run_id}: {'; '.join(row.invalid_reasons)}" for row in invalid]
+    print("\n".join(sections), file=out, flush=True)

@@ -1,0 +1,39 @@
+"""The files a scenario run leaves in --lab-output, read back by the sweep.
+
+- `scenario.json`: the options, the measurement window, the server's metrics at both ends of
+  it, each load generator's CPU, and per transport the counts summed over all processes.
+- `latency-<transport>.f32`: every delivery latency inside the window, in milliseconds, as
+  raw float32 in the machine's byte order (`array('f').frombytes`).
+"""
+
+import json
+from array import array
+from pathlib import Path
+from typing import Any
+
+SCENARIO_FILE = "scenario.json"
+LATENCY_FILE = "latency-{transport}.f32"
+
+
+def latency_path(folder: Path, transport: str) -> Path:
+    return Path(folder) / LATENCY_FILE.format(transport=transport)
+
+
+def read_latencies(folder: Path, transport: str) -> array:
+    samples = array("f")
+    path = latency_path(folder, transport)
+    if path.exists():
+        samples.frombytes(path.read_bytes())
+    return samples
+
+
+def read_scenario(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / SCENARIO_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_output(folder: Path, summary: dict[str, Any], latencies: dict[str, array]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SCENARIO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    for transport, samples in latencies.items():
+        latency_path(folder, transport).write_bytes(samples.tobytes())

@@ -1,0 +1,154 @@
+"""What a sweep runs: one `RunSpec` per run, and the presets of `chatlab bench`.
+
+Every preset is a list of specs, so `--help` can say exactly what each one includes.
+"""
+
+import math
+from dataclasses import dataclass, replace
+
+from chat_core import Transport
+
+from .options import DEFAULT_SEND_INTERVAL
+
+BARE = "bare_broadcast"  # the baseline server (loadtests/bare_broadcast.py), spoken to by ws.py
+TRANSPORTS = tuple(str(t) for t in Transport)
+TARGETS = (*TRANSPORTS, BARE)
+LOCUSTFILES = {
+    "short_poll": "short_poll.py",
+    "long_poll": "long_poll.py",
+    "sse": "sse.py",
+    "websocket": "ws.py",
+    BARE: "ws.py",
+}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    transport: str  # a Transport value, or BARE
+    workload: str
+    users: int
+    room_size: int = 10
+    send_interval: float = 0.0  # 0: the workload's default
+    poll_interval: float = 1.0
+    long_poll_timeout: float = 25.0
+    header_profile: str = "minimal"
+    burst_size: int = 20
+    private_share: float = 0.1
+    window: float = 10.0  # seconds measured once every user is ready
+    label: str = ""
+
+    @property
+    def client_transport(self) -> str:
+        """The transport the Locust users speak (the bare server is spoken to over WebSocket)."""
+        return "websocket" if self.transport == BARE else self.transport
+
+    @property
+    def locustfile(self) -> str:
+        return LOCUSTFILES[self.transport]
+
+    @property
+    def effective_send_interval(self) -> float:
+        return self.send_interval or DEFAULT_SEND_INTERVAL[self.workload]
+
+    @property
+    def spawn_rate(self) -> float:
+        """Users started per second: a ramp of about two seconds, within what one server core
+        can log in and connect."""
+        return float(min(500, max(10, math.ceil(self.users / 2))))
+
+    def run_name(self, index: int) -> str:
+        parts = [f"{index:02d}", self.transport, self.workload, f"u{self.users}"]
+        if self.room_size != 10:
+            parts.append(f"room{self.room_size}")
+        if self.transport == "short_poll" and self.poll_interval != 1.0:
+            parts.append(f"poll{self.poll_interval:g}")
+        if self.header_profile != "minimal":
+            parts.append(self.header_profile)
+        return "-".join(parts)
+
+    def locust_options(self) -> list[str]:
+        """The scenario's command-line options for this run."""
+        return [
+            f"--workload={self.workload}",
+            f"--room-size={self.room_size}",
+            f"--send-interval={self.send_interval:g}",
+            f"--poll-interval={self.poll_interval:g}",
+            f"--long-poll-timeout={self.long_poll_timeout:g}",
+            f"--header-profile={self.header_profile}",
+            f"--burst-size={self.burst_size}",
+            f"--private-share={self.private_share:g}",
+        ]
+
+
+def _each(transports: tuple[str, ...], **fields: object) -> list[RunSpec]:
+    return [RunSpec(transport=t, **fields) for t in transports]  # type: ignore[arg-type]
+
+
+def quick() -> list[RunSpec]:
+    """About a minute: the chat workload, every transport at 50 and 200 users."""
+    return [
+        spec
+        for users in (50, 200)
+        for spec in _each(TRANSPORTS, workload="chat", users=users, window=4.0)
+    ]
+
+
+ROOM_OF_100 = dict(workload="chat", users=100, room_size=100, send_interval=1.0,
+                   private_share=0.0, label="one room of 100, a message a second each")  # fmt: skip
+
+
+def default() -> list[RunSpec]:
+    """About five minutes: what the report draws from."""
+    plan: list[RunSpec] = []
+    for users in (100, 300, 1000):  # the everyday cost, up to 1,000 users
+        plan += _each(TRANSPORTS, workload="chat", users=users, window=8.0)
+    for profile in ("minimal", "browser"):  # the header-overhead table
+        plan += _each(TRANSPORTS, workload="ticker", users=100, header_profile=profile,
+                      window=4.0, label=f"ticker, {profile} headers")  # fmt: skip
+    for interval in (0.25, 2.0):  # the poll-interval trade-off (1 s is in the chat rows)
+        plan.append(RunSpec("short_poll", "chat", 300, poll_interval=interval, window=6.0,
+                            label=f"poll every {interval:g} s"))  # fmt: skip
+    plan += _each(TRANSPORTS, workload="burst", users=20, send_interval=2.0, window=6.0,
+                  label="bursts of 20 back to back")  # fmt: skip
+    plan += _each(("websocket", "long_poll", "sse"), workload="idle", users=1000, window=3.0,
+                  label="connections held open")  # fmt: skip
+    plan += _each(("websocket", BARE), window=8.0, **ROOM_OF_100)  # type: ignore[arg-type]
+    return plan
+
+
+def targets() -> list[RunSpec]:
+    """The issue's target scenarios, at full size (about three minutes)."""
+    plan = _each(TRANSPORTS, workload="chat", users=1000, window=20.0,
+                 label="1,000 users in rooms of 10")  # fmt: skip
+    plan += _each(("websocket", BARE), window=15.0, **ROOM_OF_100)  # type: ignore[arg-type]
+    plan += _each(("websocket", "long_poll"), workload="idle", users=5000, window=3.0,
+                  label="5,000 connections held open")  # fmt: skip
+    return plan
+
+
+PRESETS = {"quick": quick, "default": default, "targets": targets}
+
+
+def custom(
+    transports: list[str],
+    users: list[int],
+    workload: str,
+    poll_intervals: list[float],
+    header_profile: str,
+    window: float,
+    send_interval: float = 0.0,
+) -> list[RunSpec]:
+    """A plan from the command line: every combination of what was chosen."""
+    plan = []
+    for count in users:
+        for transport in transports:
+            intervals = poll_intervals if transport == "short_poll" else [1.0]
+            for interval in intervals:
+                plan.append(RunSpec(transport, workload, count, poll_interval=interval,
+                                    header_profile=header_profile, window=window,
+                                    send_interval=send_interval))  # fmt: skip
+    return plan
+
+
+def with_window(plan: list[RunSpec], window: float) -> list[RunSpec]:
+    return [replace(spec, window=window) for spec in plan]

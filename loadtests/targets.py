@@ -1,0 +1,114 @@
+"""The issue's targets, checked against a sweep's rows: met, or missed by how much.
+
+Targets are benchmarks measured by the sweep, never timed assertions in tests.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .results import RunRow
+
+
+@dataclass(frozen=True)
+class Check:
+    figure: str
+    value: Callable[[RunRow], float | None]
+    limit: float
+    unit: str
+    below: bool = True  # the value must stay below the limit (else: at least the limit)
+    margin: bool = True  # say by how much, in % of the limit
+
+    def evaluate(self, row: RunRow) -> dict[str, Any]:
+        value = self.value(row)
+        if value is None:
+            return {"figure": self.figure, "value": None, "limit": self.limit, "unit": self.unit,
+                    "met": False, "note": "not measured"}  # fmt: skip
+        met = value < self.limit if self.below else value >= self.limit
+        note = "met" if met else "missed"
+        if self.margin:
+            off = (value - self.limit) / self.limit * 100
+            note += f": {abs(off):.0f}% {'below' if off < 0 else 'above'} the limit"
+        return {"figure": self.figure, "value": value, "limit": self.limit, "unit": self.unit,
+                "met": met, "note": note}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    matches: Callable[[RunRow], bool]
+    checks: tuple[Check, ...]
+
+
+def _per_1000(row: RunRow) -> float | None:
+    us = row.server_cpu_per_msg_us
+    return None if us is None else us * 1000 / 1e6
+
+
+def _kib(row: RunRow) -> float | None:
+    per = row.rss_per_connection_bytes
+    return None if per is None else per / 1024
+
+
+TARGETS = (
+    Target(
+        "chat over WebSocket, 1,000 users in rooms of 10, a message every 5 s each",
+        lambda r: (
+            r.transport == "websocket"
+            and r.workload == "chat"
+            and r.users == 1000
+            and r.room_size == 10
+            and r.send_interval_s == 5
+        ),  # fmt: skip
+        (
+            Check("p99 delivery latency", lambda r: r.latency_p99_ms, 50, "ms"),
+            Check("deliveries lost", lambda r: r.lost, 1, "", margin=False),
+            Check("generator CPU", lambda r: r.generator_cpu_percent, 85, "%"),
+        ),
+    ),
+    Target(
+        "one room of 100 over WebSocket, a message a second each",
+        lambda r: (
+            r.transport == "websocket"
+            and r.workload == "chat"
+            and r.users == 100
+            and r.room_size == 100
+            and r.send_interval_s == 1
+        ),  # fmt: skip
+        (
+            Check("p99 delivery latency", lambda r: r.latency_p99_ms, 10, "ms"),
+            Check("server CPU per 1,000 delivered", _per_1000, 0.036, "s"),
+        ),
+    ),
+    Target(
+        "5,000 open WebSocket connections in one server process",
+        lambda r: r.transport == "websocket" and r.workload == "idle" and r.users >= 5000,
+        (
+            Check("open connections", lambda r: r.open_connections, 5000, "", False, False),
+            Check("resident memory per connection", _kib, 50, "KiB"),
+        ),
+    ),
+    Target(
+        "5,000 pending long polls in one server process",
+        lambda r: r.transport == "long_poll" and r.workload == "idle" and r.users >= 5000,
+        (
+            Check("pending long polls", lambda r: r.open_connections, 5000, "", False, False),
+            Check("resident memory per pending poll", _kib, 50, "KiB"),
+        ),
+    ),
+)
+
+
+def evaluate(rows: list[RunRow]) -> list[dict[str, Any]]:
+    """One entry per target: the run it was measured in (the last match), and each check."""
+    results = []
+    for target in TARGETS:
+        matching = [row for row in rows if target.matches(row)]
+        if not matching:
+            note = "not in this sweep (chatlab bench --targets runs it)"
+            results.append({"target": target.name, "run_id": None, "checks": [], "note": note})
+            continue
+        row = matching[-1]
+        results.append({"target": target.name, "run_id": row.run_id, "valid": row.valid,
+                        "checks": [check.evaluate(row) for check in target.checks]})  # fmt: skip
+    return results
