@@ -169,28 +169,46 @@ class WebSocketReceiver(Receiver):
             url, header=[f"Authorization: Bearer {self.api.token}"], timeout=10
         )
 
+    def _read_one(self, timeout: float) -> dict[str, Any] | None:
+        """Take in one frame: a message is returned, anything else is filed; None if none came."""
+        self.ws.settimeout(timeout)
+        try:
+            opcode, data = self.ws.recv_data()
+        except websocket.WebSocketTimeoutException:
+            return None
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            self.close_codes.append(int.from_bytes(data[:2], "big"))
+            self.close()
+            self._open(self.cursor)
+            return None
+        frame = json.loads(data)
+        if frame["type"] == "message":
+            self.cursor = frame["message"]["id"]
+            return frame["message"]
+        if frame["type"] == "gap":
+            self.gaps.append(frame["oldest"])
+        else:
+            self.frames.append(frame)
+        return None
+
     def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while len(got) < count and (left := deadline - time.monotonic()) > 0:
-            self.ws.settimeout(left)
-            try:
-                opcode, data = self.ws.recv_data()
-            except websocket.WebSocketTimeoutException:
-                break
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                self.close_codes.append(int.from_bytes(data[:2], "big"))
-                self.close()
-                self._open(self.cursor)
-                continue
-            frame = json.loads(data)
-            if frame["type"] == "message":
-                got.append(frame["message"])
-                self.cursor = frame["message"]["id"]
-            elif frame["type"] == "gap":
-                self.gaps.append(frame["oldest"])
-            else:
-                self.frames.append(frame)
+            if (message := self._read_one(left)) is not None:
+                got.append(message)
+        return got
+
+    def receive_until_frames(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Read until `count` non-message frames (acks, "left"...) have come in all; returns
+        the messages read meanwhile."""
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(self.frames) < count:
+            left = deadline - time.monotonic()
+            assert left > 0, f"fewer than {count} frames within {timeout} s: {self.frames}"
+            if (message := self._read_one(left)) is not None:
+                got.append(message)
         return got
 
     def send_frame(self, **frame: Any) -> None:

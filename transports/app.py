@@ -10,6 +10,7 @@ from chat_core import Chat
 from . import api, long_poll, observability, pages, short_poll, sse, websocket
 from .auth import authenticate_request
 from .config import Config, limits_from
+from .cookie_sessions import CookieSessionsWhenUsed
 from .errors import register_error_handlers
 from .gevent_waiting import GeventWaiting
 from .metrics import API, COUNTED
@@ -35,6 +36,7 @@ def create_app(config: object | dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("CHATLAB")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.session_interface = CookieSessionsWhenUsed()
 
     waiting = GeventWaiting()
     chat = Chat(limits_from(app.config), waiting=waiting)
@@ -61,8 +63,8 @@ def charged_transport() -> str | None:
 def _before_request() -> None:
     transport = charged_transport()
     meter = request.environ.get("chatlab.meter")
-    if transport is not None and meter is not None:
-        meter.begin(state().metrics.transports[transport])
+    if meter is not None:
+        meter.begin(None if transport is None else state().metrics.transports[transport])
     if request.blueprint in _API_BLUEPRINTS and request.endpoint is not None:
         authenticate_request(app_view())
 

@@ -9,6 +9,7 @@ import resource
 import socket
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -56,52 +57,79 @@ class SessionWire:
 
 
 class ConnectionMeter:
-    """One TCP connection's byte counts, charged to the transport of the request on it
-    (and to the session that made it, once that is known)."""
+    """One TCP connection's byte counts, charged to the request on it: to its transport's
+    counters and to the session that made it, once that is known.
 
-    __slots__ = ("sock", "counters", "session_wire", "seen")
+    The kernel counts a byte as sent when it leaves, which can be after the response's last
+    write returned: so when the next request begins, outgoing bytes since the last settle are
+    the previous answer's tail, while incoming ones are the new request's own.
+    """
+
+    __slots__ = ("sock", "counters", "session_wire", "seen", "began", "last")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.counters: TransportCounters | None = None  # whom the current request charges
         self.session_wire: SessionWire | None = None
         self.seen = WireCount()
+        self.began = False  # a request began since the last end()
+        self.last: tuple[TransportCounters | None, SessionWire | None] = (None, None)
 
-    def begin(self, counters: TransportCounters) -> None:
-        """A request of `counters`' transport starts; the bytes since the last request ended
-        (this request's own, so far) will be charged to it."""
-        counters.requests += 1
-        counters.open += 1
+    def begin(self, counters: TransportCounters | None) -> None:
+        """A request starts; `counters` are its transport's (None: charged to no transport)."""
+        self._settle_tail()
+        self.began = True
+        if counters is not None:
+            counters.requests += 1
+            counters.open += 1
         self.counters = counters
 
     def end(self) -> None:
         """The request's response is written: charge its bytes and close it."""
+        if not self.began:  # the connection ended between requests
+            self._settle_tail()
+            return
         self.settle()
         if self.counters is not None:
             self.counters.open -= 1
-            self.counters = None
-        self.session_wire = None
+        self.last = (self.counters, self.session_wire)
+        self.counters, self.session_wire, self.began = None, None, False
 
     def charge_session(self, wire: SessionWire) -> None:
         wire.requests += 1
         self.session_wire = wire
 
     def settle(self) -> None:
-        """Charge the bytes since the last settle to the current request's transport."""
+        """Charge every byte since the last settle to the current request."""
+        now = read_wire_count(self.sock)
+        if now is not None:
+            _charge(self.seen, now, self.counters, self.session_wire)
+            self.seen = now
+
+    def _settle_tail(self) -> None:
+        """Charge outgoing bytes since the last settle to the previous request."""
         now = read_wire_count(self.sock)
         if now is None:
             return
-        seen, self.seen = self.seen, now
-        counters = self.counters
-        if counters is not None:
-            counters.bytes_in += now.bytes_in - seen.bytes_in
-            counters.bytes_out += now.bytes_out - seen.bytes_out
-            counters.segs_in += now.segs_in - seen.segs_in
-            counters.segs_out += now.segs_out - seen.segs_out
-        wire = self.session_wire
-        if wire is not None:
-            wire.bytes_in += now.bytes_in - seen.bytes_in
-            wire.bytes_out += now.bytes_out - seen.bytes_out
+        outgoing = replace(self.seen, bytes_out=now.bytes_out, segs_out=now.segs_out)
+        _charge(self.seen, outgoing, *self.last)
+        self.seen = outgoing
+
+
+def _charge(
+    before: WireCount,
+    after: WireCount,
+    counters: TransportCounters | None,
+    wire: SessionWire | None,
+) -> None:
+    if counters is not None:
+        counters.bytes_in += after.bytes_in - before.bytes_in
+        counters.bytes_out += after.bytes_out - before.bytes_out
+        counters.segs_in += after.segs_in - before.segs_in
+        counters.segs_out += after.segs_out - before.segs_out
+    if wire is not None:
+        wire.bytes_in += after.bytes_in - before.bytes_in
+        wire.bytes_out += after.bytes_out - before.bytes_out
 
 
 class Metrics:

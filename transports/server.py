@@ -60,6 +60,29 @@ class ChatlabHandler(WebSocketHandler):
         self.environ["wsgi.websocket"] = None  # frames are chatlab's own, not gevent-websocket's
         return self.rfile.read, self.socket
 
+    def _write_with_headers(self, data: bytes) -> None:
+        # pywsgi writes the headers and the body's first bytes with two sendall calls: with
+        # TCP_NODELAY that is two segments and two syscalls for every poll answer. One write.
+        self.headers_sent = True
+        self.finalize_headers()
+        towrite = bytearray(b"HTTP/1.1 ")
+        towrite += self.status
+        towrite += b"\r\n"
+        for header, value in self.response_headers:
+            towrite += header
+            towrite += b": "
+            towrite += value
+            towrite += b"\r\n"
+        towrite += b"\r\n"
+        if data:
+            if self.response_use_chunked:
+                towrite += b"%x\r\n" % len(data)
+                towrite += data
+                towrite += b"\r\n"
+            else:
+                towrite += data
+        self._sendall(towrite)
+
     def start_response(self, status: str, headers: list, exc_info: Any = None) -> Callable:
         if self.upgraded:
             return _discard  # the app's HTTP answer to an upgraded request is never sent
