@@ -12,12 +12,14 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chatlab.server_process import CHATLAB_SERVE, ServerProcess
+
 from .console import final_report, run_outcome
 from .figures import RunFacts, add_comparisons, derive_row
 from .lab_files import read_latencies, read_scenario
 from .options import HEADER_PROFILES, WORKLOADS
 from .plan import PRESETS, TARGETS, RunSpec, custom, with_window
-from .processes import LOADTESTS, Pinning, ServerProcess, run_locust
+from .processes import BARE_BROADCAST, LOADTESTS, SERVER_CONFIG, Pinning, run_locust
 from .results import RunRow, write_summary
 from .sweep_environment import capture
 from .targets import evaluate
@@ -99,8 +101,12 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
     """One run: a fresh server, Locust against it, and the row of figures."""
     folder.mkdir(parents=True, exist_ok=True)
     started = _now()
-    server = ServerProcess(spec.transport == "bare_broadcast", pinning.server,
-                           folder / "server.stderr")  # fmt: skip
+    server = ServerProcess(
+        SERVER_CONFIG,
+        stderr=folder / "server.stderr",
+        cpus=pinning.server,
+        module=BARE_BROADCAST if spec.transport == "bare_broadcast" else CHATLAB_SERVE,
+    )
     try:
         server.wait_healthy()
         before = server.metrics()

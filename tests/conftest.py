@@ -2,19 +2,14 @@
 
 import itertools
 import json
-import os
-import selectors
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from chatlab.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,78 +26,13 @@ CHROMIUM_ARGS = [
 _names = itertools.count(1)
 
 
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen
-    stderr_path: Path
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ws_url(self) -> str:
-        return "ws" + self.url.removeprefix("http")
-
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None and not self.process.stdout.closed:
-            self.process.stdout.close()
-        return self.process.returncode
-
-
-def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> LiveServer:
+def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> ServerProcess:
     """`chatlab serve --port 0` in a subprocess, with CHATLAB_* overrides; waits until ready."""
-    config = config or {}
-    env = dict(os.environ)
-    env.update({f"CHATLAB_{key}": json.dumps(value) for key, value in config.items()})
-    stderr_path = tmp_dir / f"server-{next(_names)}.stderr"
-    with stderr_path.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chatlab", "serve", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env=env,
-            cwd=ROOT,
-        )
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + 30
-    line = b""
-    while time.monotonic() < deadline and b"\n" not in line:
-        if not selector.select(timeout=deadline - time.monotonic()):
-            break
-        chunk = os.read(process.stdout.fileno(), 4096)
-        if not chunk:
-            break
-        line += chunk
-    selector.close()
-    words = line.decode().split()
-    urls = [w.rstrip("/") for w in words if w.startswith("http://")]
-    if not urls:
-        process.kill()
-        process.wait(timeout=10)
-        process.stdout.close()
-        raise RuntimeError(f"chatlab serve did not start: {line!r}\n{stderr_path.read_text()}")
-    return LiveServer(url=urls[0], process=process, stderr_path=stderr_path, config=config)
+    return ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr")
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server with the default configuration, shared by the whole run."""
     live = start_server(tmp_path_factory.mktemp("server"))
     yield live
@@ -112,9 +42,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with their own configuration; each is stopped after the test."""
-    started: list[LiveServer] = []
+    started: list[ServerProcess] = []
 
-    def start(**config: Any) -> LiveServer:
+    def start(**config: Any) -> ServerProcess:
         live = start_server(tmp_path, config)
         started.append(live)
         return live
@@ -137,7 +67,7 @@ def people() -> Iterator:
 
     made: list[Api] = []
 
-    def make(live: LiveServer, *prefixes: str) -> tuple[str, list[Api]]:
+    def make(live: ServerProcess, *prefixes: str) -> tuple[str, list[Api]]:
         room = unique("room")
         users = [Api(live.url, unique(prefix)) for prefix in prefixes]
         made.extend(users)
@@ -260,7 +190,7 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def browser_page(new_context: Any, server: LiveServer) -> Iterator[Any]:
+def browser_page(new_context: Any, server: ServerProcess) -> Iterator[Any]:
     """`open_page()` → a page in a fresh browser context (its own cookies) on the live server.
 
     Uncaught errors and unhandled rejections in any page's JavaScript fail the test."""
@@ -277,7 +207,7 @@ def browser_page(new_context: Any, server: LiveServer) -> Iterator[Any]:
 
 
 @pytest.fixture
-def chat_user(browser_page: Any, server: LiveServer) -> Any:
+def chat_user(browser_page: Any, server: ServerProcess) -> Any:
     """`chat_user("alice")` → a page logged in through the login form under a unique name,
     on /chat with its transport live."""
     from clients import unique
