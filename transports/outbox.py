@@ -63,8 +63,13 @@ class Outbox:
         self.counters.delivered += len(batch.messages)
         self.cursor = self.live.cursor = batch.cursor
 
-    def overflowing(self) -> bool:
-        """More messages wait than the send queue holds: the consumer cannot keep up."""
+    def overflowing(self, batch: Batch, waited: bool = True) -> bool:
+        """More messages wait than the send queue holds: the consumer cannot keep up.
+
+        A write that did not wait let no other greenlet run, so nothing was appended during
+        it: what waits then is exactly what the batch left behind."""
+        if not waited:
+            return batch.remaining > self.send_queue
         return self.chat.backlog(self.session, self.cursor) > self.send_queue
 
     @contextmanager

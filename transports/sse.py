@@ -64,7 +64,7 @@ def _events(outbox: Outbox, ping_every: float) -> Iterator[bytes]:
                 with outbox.writing():
                     yield b"".join(chunk)
                 outbox.handed_over(batch)
-                if outbox.overflowing():
+                if outbox.overflowing(batch):
                     return  # too slow: the client reconnects with Last-Event-ID
                 if batch.remaining:
                     continue

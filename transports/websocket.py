@@ -11,7 +11,6 @@ import json
 import logging
 import socket
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -211,49 +210,64 @@ class WebSocketConnection:
 
     # -- writing (the writer greenlet, the only one that writes) ---------------------------
 
+    def _write(self, data: bytes) -> bool:
+        """Put all of `data` on the socket; whether it had to wait for room (letting other
+        greenlets run). gevent's sendall asks the kernel for the buffer size on every call,
+        so one plain non-blocking send is tried first: it takes everything when the client
+        keeps up."""
+        raw = getattr(self.sock, "_sock", None)  # the non-blocking socket under gevent's
+        sent = 0
+        if raw is not None:
+            try:
+                sent = raw.send(data)
+            except BlockingIOError:
+                pass
+            if sent == len(data):
+                return False
+        with self.outbox.writing():
+            self.sock.sendall(memoryview(data)[sent:])
+        return True
+
     def _write_loop(self) -> None:
         try:
-            self._write_until_closed(self.sock.sendall)
+            self._write_until_closed()
         except OSError:
             self.outbox.live.abort()  # the peer is gone; wake the reader too
         except Exception:
             log.exception("WebSocket writer failed")
             self.outbox.live.abort()
 
-    def _write_until_closed(self, send: Callable[[bytes], None]) -> None:
+    def _write_until_closed(self) -> None:
         outbox, replies = self.outbox, self.replies
         while True:
             batch = outbox.next_batch()
             frames = list(replies)
             replies.clear()
             if self.close_wanted is not None:
-                self._send_close(send, frames, *self.close_wanted)
+                self._send_close(frames, *self.close_wanted)
                 return
             if batch.ended:
-                self._send_close(send, frames, CLOSE_NORMAL, "session ended")
+                self._send_close(frames, CLOSE_NORMAL, "session ended")
                 self._await_reader()
                 return
             if batch.gap_oldest is not None:
                 frames.append(text_frame(b'{"type":"gap","oldest":%d}' % batch.gap_oldest))
             frames.extend(m.wire("ws", ws_message_frame) for m in batch.messages)
             if frames:
-                with outbox.writing():
-                    send(b"".join(frames))
+                waited = self._write(b"".join(frames))
                 outbox.handed_over(batch)
-                if outbox.overflowing():
-                    self._send_close(send, [], CLOSE_TRY_AGAIN_LATER, "consumer too slow")
+                if outbox.overflowing(batch, waited):
+                    self._send_close([], CLOSE_TRY_AGAIN_LATER, "consumer too slow")
                     self._await_reader()
                     return
                 if batch.remaining or replies:
                     continue
             outbox.wakeup.wait()
 
-    def _send_close(self, send: Callable[[bytes], None], frames: list[bytes], code: int,
-                    reason: str) -> None:  # fmt: skip
+    def _send_close(self, frames: list[bytes], code: int, reason: str) -> None:
         frames.append(close_frame(code, reason))
         self.close_sent = True
-        with self.outbox.writing():
-            send(b"".join(frames))
+        self._write(b"".join(frames))
 
     def _await_reader(self) -> None:
         """After our close frame: give the client time to answer, then cut the connection."""
