@@ -153,12 +153,13 @@ class SseReceiver(Receiver):
 
 class WebSocketReceiver(Receiver):
     """Reconnects from its cursor when the server closes the connection (e.g. 1013, too
-    slow), as the protocol asks of every client."""
+    slow) or cuts it, as the protocol asks of every client."""
 
     def __init__(self, api: Api, since: int | None) -> None:
         super().__init__(api, since)
         self.frames: list[dict[str, Any]] = []  # everything that was not a message
         self.close_codes: list[int] = []
+        self.drops = 0
         self._open(since)
 
     def _open(self, since: int | None) -> None:
@@ -175,6 +176,11 @@ class WebSocketReceiver(Receiver):
         try:
             opcode, data = self.ws.recv_data()
         except websocket.WebSocketTimeoutException:
+            return None
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+            self.drops += 1  # cut off without a close frame: resume all the same
+            self.close()
+            self._open(self.cursor)
             return None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             self.close_codes.append(int.from_bytes(data[:2], "big"))
