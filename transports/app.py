@@ -1,9 +1,10 @@
 """The Flask app factory: one app, one blueprint per transport, the shared API, the pages."""
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from chat_core import Chat
 
@@ -66,10 +67,8 @@ def _before_request() -> None:
     if meter is not None:
         meter.begin(None if transport is None else state().metrics.transports[transport])
     if request.blueprint in _API_BLUEPRINTS and request.endpoint is not None:
-        authenticate_request(app_view())
+        authenticate_request(_requested_view())
 
 
-def app_view():  # noqa: ANN201
-    from flask import current_app
-
+def _requested_view() -> Callable:
     return current_app.view_functions[request.endpoint]
