@@ -62,6 +62,49 @@ class Api:
         self.http.close()
 
 
+class AppUser:
+    """A logged-in user's calls through Flask's test client: the app in this process, no
+    socket. Same calls as `Api`, answered with Werkzeug's test responses (`.get_json()`);
+    `params` is the query string, as in requests."""
+
+    def __init__(self, app: Any, name: str) -> None:
+        self.http = app.test_client()  # keeps the login cookie, as a requests.Session does
+        answer = self.http.post("/api/session", json={"name": name})
+        assert answer.status_code == 201, answer.text
+        body = answer.get_json()
+        self.name, self.token, self.cursor = body["name"], body["token"], body["cursor"]
+
+    def _call(self, method: str, path: str, kwargs: dict[str, Any]) -> Any:
+        kwargs["headers"] = {"Authorization": f"Bearer {self.token}", **kwargs.get("headers", {})}
+        if "params" in kwargs:
+            kwargs["query_string"] = kwargs.pop("params")
+        return self.http.open(path, method=method, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        if "data" not in kwargs:
+            kwargs["json"] = body
+        return self._call("POST", path, kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self._call("GET", path, kwargs)
+
+    def join(self, room: str) -> dict[str, Any]:
+        answer = self.post(f"/api/rooms/{room}/join")
+        assert answer.status_code == 200, answer.text
+        return answer.get_json()
+
+    def send(self, **message: Any) -> Any:
+        return self.post("/api/messages", message)
+
+    def send_json(self, body: Any, **kwargs: Any) -> Any:
+        return self.post("/api/messages", body, **kwargs)
+
+    def say(self, **message: Any) -> int:
+        answer = self.send(**message)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.get_json()["id"]
+
+
 class Receiver:
     """Receives one user's stream over one transport, from a cursor."""
 

@@ -80,6 +80,33 @@ def people() -> Iterator:
         user.close()
 
 
+@pytest.fixture(scope="session")
+def app() -> Any:
+    """The chat app in this process with the default configuration, served by no server and
+    shared by the whole run (as `server` is): for what needs no socket, through
+    `app.test_client()`. Its gevent lock and events work in a
+    process that gevent has not monkey-patched (test_bad_input checks that none is)."""
+    from transports import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def app_people(app: Any) -> Any:
+    """`app_people("alice", "bob")`: like `people`, in the `app` fixture's app; returns
+    (room, [AppUser, ...])."""
+    from clients import AppUser, unique
+
+    def make(*prefixes: str) -> tuple[str, list[AppUser]]:
+        room = unique("room")
+        users = [AppUser(app, unique(prefix)) for prefix in prefixes]
+        for user in users:
+            user.join(room)
+        return room, users
+
+    return make
+
+
 # --- report ---
 # Synthetic sweeps for the report's tests: made-up, round numbers chosen so that ratios can
 # be checked by hand; every run id starts with "synthetic" so none is mistaken for a result.

@@ -90,10 +90,15 @@ class WebSocketClient(ChatClient):
         answer = self._answers[key] = gevent.event.AsyncResult()
         started = time.perf_counter()
         try:
-            assert self.ws is not None
+            ws = self.ws
+            assert ws is not None
             try:
-                self.ws.send(data)
+                ws.send(data)
             except (OSError, websocket.WebSocketException) as error:
+                if self.ws is ws:
+                    # Dead before the reader noticed (a cut in this same turn of the loop):
+                    # a repeat must wait for the next connection, not fail on this one.
+                    self._connected.clear()
                 raise ConnectionLost(str(error)) from error
             value = answer.get(timeout=timeout)
         except ConnectionLost:
