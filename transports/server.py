@@ -58,7 +58,9 @@ class ChatlabHandler(WebSocketHandler):
         self.write(b"")
         self.upgraded = True
         self.environ["wsgi.websocket"] = None  # frames are chatlab's own, not gevent-websocket's
-        return self.rfile.read, self.socket
+        # read1: what pywsgi already buffered (the client may have sent frames right after
+        # its request), then one socket read at a time
+        return self.rfile.read1, self.socket
 
     def _write_with_headers(self, data: bytes) -> None:
         # pywsgi writes the headers and the body's first bytes with two sendall calls: with
