@@ -83,9 +83,10 @@ class RawConnection:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def request(self, method: str, target: str, headers: dict[str, str],
-                body: bytes = b"") -> bytes:  # fmt: skip
-        """Send one request, framed by h11; returns its bytes."""
+    def request(self, method: str, target: str, headers: dict[str, str], body: bytes = b"",
+                after: bytes = b"") -> bytes:  # fmt: skip
+        """Send one request, framed by h11, and `after` in the same write (frames right
+        behind an upgrade request, say); returns the request's bytes."""
         if self.http.our_state is h11.DONE and self.http.their_state is h11.DONE:
             self.http.start_next_cycle()
         fields = [("Host", self.authority), *headers.items()]
@@ -95,7 +96,7 @@ class RawConnection:
         if body:
             data += self.http.send(h11.Data(data=body)) or b""
         data += self.http.send(h11.EndOfMessage()) or b""
-        self.send(data)
+        self.send(data + after)
         return data
 
     def _consumed(self) -> int:

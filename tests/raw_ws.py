@@ -15,7 +15,8 @@ from wire.websocket import Close, Event, frame
 
 class RawWebSocket:
     def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None,
-                 rcvbuf: int | None = None) -> None:  # fmt: skip
+                 rcvbuf: int | None = None, early: bytes = b"") -> None:  # fmt: skip
+        """`early`: bytes sent in the same write as the upgrade request, before any answer."""
         parts = urlsplit(base_url)
         assert parts.hostname is not None and parts.port is not None
         self.conn = RawConnection(parts.hostname, parts.port, timeout=10, rcvbuf=rcvbuf)
@@ -26,7 +27,7 @@ class RawWebSocket:
             "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
             "Sec-WebSocket-Version": "13",
         }
-        self.conn.request("GET", path, {**upgrade, **(headers or {})})
+        self.conn.request("GET", path, {**upgrade, **(headers or {})}, after=early)
         answer = self.conn.read_answer()
         self.status, self.headers, self.body = answer.status, answer.headers, answer.body
         if self.status == 101:
