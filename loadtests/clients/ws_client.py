@@ -101,6 +101,7 @@ class WebSocketClient(ChatClient):
             try:
                 self._write(sock, endpoint.send_text(data))
             except OSError as error:
+                self._forget(link)  # the next attempt waits for the reader to reconnect
                 raise ConnectionLost(str(error)) from error
             value = answer.get(timeout=timeout)
         except ConnectionLost:
@@ -170,6 +171,12 @@ class WebSocketClient(ChatClient):
                     case Violation(code, reason):
                         self._write(sock, endpoint.close(code, reason))
                         raise ConnectionLost(f"the server broke the protocol: {reason}")
+
+    def _forget(self, link: tuple[socket.socket, Endpoint]) -> None:
+        """A write found the connection dead before its reader did."""
+        if self._link is link:
+            self._link = None
+            self._connected.clear()
 
     def _write(self, sock: socket.socket, data: bytes) -> None:
         with self._writing:
