@@ -234,7 +234,7 @@ def test_a_header_over_the_limit_is_refused_before_its_payload_arrives():
     link = Link()
     header = frame_header(Opcode.TEXT, LIMIT + 1, mask=os.urandom(4))
     assert link.to_server(header[:3]) == []  # the length is not known yet
-    assert link.to_server(header[3:]) == [violation(CloseCode.MESSAGE_TOO_BIG)]
+    assert link.to_server(header[3:]) == [violation(1009)]
     assert link.to_server(b"x" * LIMIT) == []  # nothing more is read, nor kept
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
@@ -46,7 +46,6 @@ from .state import ServerState, state
 bp = Blueprint(Transport.WEBSOCKET, __name__)
 log = logging.getLogger(__name__)
 
-Read = Callable[[int], bytes]  # up to n bytes: first what the server buffered, then the socket
 _READ_SIZE = 65536
 _LINGER_BYTES = 16 * 1024 * 1024  # read and dropped at most while waiting for a peer to close
 
@@ -70,7 +69,7 @@ def handshake_problem(environ: dict[str, Any]) -> str | None:
     return None
 
 
-def checked_upgrade() -> Callable[[], tuple[Read, socket.socket]]:
+def checked_upgrade() -> Callable[[], tuple[bytes, socket.socket]]:
     """The upgrade request's checks; returns what sends the 101, to call once the view's
     own checks have passed too."""
     accept = request.environ.get("chatlab.accept_websocket")
@@ -95,7 +94,7 @@ def websocket() -> Response:
     accept = checked_upgrade()
     server, config = state(), current_app.config
     cursor = server.chat.cursor(request.args.get("since"))
-    read, sock = accept()  # the 101 is sent only now, after every check passed
+    early, sock = accept()  # the 101 is sent only now, after every check passed
     outbox = Outbox(
         server,
         g.chat_session,
@@ -111,7 +110,7 @@ def websocket() -> Response:
         g.chat_session,
         outbox,
         server_endpoint(),
-        read,
+        early,
         sock,
         float(config["CLOSE_TIMEOUT"]),
     )
@@ -128,9 +127,24 @@ def echo() -> Response:
         )
     accept = checked_upgrade()
     endpoint = server_endpoint()
-    read, sock = accept()
-    EchoConnection(endpoint, read, sock, float(current_app.config["CLOSE_TIMEOUT"])).run()
+    early, sock = accept()
+    EchoConnection(endpoint, early, sock, float(current_app.config["CLOSE_TIMEOUT"])).run()
     return Response(status=200)
+
+
+def incoming(early: bytes, sock: socket.socket) -> Iterator[bytes]:
+    """What the client sends: the bytes that came with its request, then each socket read,
+    until it hangs up."""
+    if early:
+        yield early
+    while True:
+        try:
+            data = sock.recv(_READ_SIZE)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
 
 
 def linger(sock: socket.socket, timeout: float) -> None:
@@ -154,26 +168,25 @@ class EchoConnection:
     """Every message back as it came, text as text and binary as binary. One greenlet
     reads and writes: an echo has nothing to write but answers."""
 
-    def __init__(self, endpoint: Endpoint, read: Read, sock: socket.socket,
+    def __init__(self, endpoint: Endpoint, early: bytes, sock: socket.socket,
                  close_timeout: float) -> None:  # fmt: skip
         self.endpoint = endpoint
-        self.read = read
+        self.early = early
         self.sock = sock
         self.close_timeout = close_timeout
 
     def run(self) -> None:
         endpoint = self.endpoint
         try:
-            while endpoint.reading:
-                data = self.read(_READ_SIZE)
-                if not data:
-                    return
+            for data in incoming(self.early, self.sock):
                 answers = b"".join(self._answer(event) for event in endpoint.receive(data))
                 if answers:
                     self.sock.sendall(answers)
+                if not endpoint.reading:
+                    linger(self.sock, self.close_timeout)
+                    return
         except OSError:
             return
-        linger(self.sock, self.close_timeout)
 
     def _answer(self, event: Event) -> bytes:
         endpoint = self.endpoint
@@ -198,7 +211,7 @@ class WebSocketConnection:
         session: Session,
         outbox: Outbox,
         endpoint: Endpoint,
-        read: Read,
+        early: bytes,
         sock: socket.socket,
         close_timeout: float,
     ) -> None:
@@ -206,7 +219,7 @@ class WebSocketConnection:
         self.session = session
         self.outbox = outbox
         self.endpoint = endpoint
-        self.read = read
+        self.early = early
         self.sock = sock
         self.close_timeout = close_timeout
         self.replies: deque[bytes] = deque()
@@ -230,15 +243,11 @@ class WebSocketConnection:
 
     def _read_loop(self) -> None:
         endpoint = self.endpoint
-        while endpoint.reading:
-            try:
-                data = self.read(_READ_SIZE)
-            except OSError:
-                return
-            if not data:
-                return
+        for data in incoming(self.early, self.sock):
             for event in endpoint.receive(data):
                 self._handle(event)
+            if not endpoint.reading:
+                return
 
     def _handle(self, event: Event) -> None:
         match event:
