@@ -19,19 +19,19 @@ carrying the code to close with:
 Header checks happen before the payload is waited for, so a lying header costs nothing.
 
 Why chatlab's own code and not a library: wsproto has no size limit at all and hands out
-partial frames; websockets' sans-I/O `Protocol` has the limit and the close codes, but
-leaves UTF-8 checks and message assembly to the caller, and its frame parser is a chain of
-generators. Measured on this machine (Python 3.11, best of 7 timeit repeats, websockets
-17.4 with its C mask, wsproto 1.3.2), µs per frame:
+partial frames; websockets' sans-I/O `Protocol` has the limit and the close codes, but leaves
+message assembly and UTF-8 checks to its caller, and parses through a chain of generators.
+Timed by scripts/time_ws_codec.py on the lab machine (2 shared cores, Python 3.11; best of
+five runs of best-of-7; websockets 17.4 with its C masking, wsproto 1.3.2), in µs per frame:
 
-                                                          this module  websockets  wsproto
-    server: read one masked ~100-byte JSON text frame          1.9          9.7       17.6
-    server: build one ~210-byte message frame                  0.5          1.9        2.9
-    client: parse a read of 50 ~210-byte message frames        1.1          6.5       11.5
+                                                      this module  websockets  wsproto
+    server: read one masked 109-byte JSON text frame      1.7         3.3       11.8
+    server: build one 182-byte message frame              0.39        1.0        2.2
+    client: parse a read of 50 such message frames        0.76        2.9        8.5
 
-(Both libraries' figures are their cheapest path: websockets without assembling or
-UTF-8-checking anything, wsproto without assembling.) In the room of 100 the load generator
-parses ~10,000 frames a second; at 1.1 µs that is ~1% of a core, at 6.5 µs ~7%.
+Each library on its cheapest path: websockets assembling nothing (the UTF-8 decode is added
+to it), wsproto assembling nothing. In the room of 100 the load generator parses ~10,000
+frames a second: 0.8% of a core here, 2.9% with websockets.
 """
 
 import codecs
