@@ -156,7 +156,7 @@ def linger(sock: socket.socket, timeout: float) -> None:
         with gevent.Timeout(timeout, False):
             dropped = 0
             while dropped < _LINGER_BYTES:
-                chunk = sock.recv(65536)
+                chunk = sock.recv(_READ_SIZE)
                 if not chunk:
                     break
                 dropped += len(chunk)

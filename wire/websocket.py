@@ -75,31 +75,38 @@ class Role(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class TextMessage:
-    data: bytes  # the whole message, valid UTF-8
-
-
-@dataclass(frozen=True, slots=True)
-class BinaryMessage:
+class _Carrying:
     data: bytes
 
 
 @dataclass(frozen=True, slots=True)
-class Ping:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Pong:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    """The peer closes (NO_STATUS if its frame carried no code); nothing more is read."""
-
+class _Ending:
     code: int
     reason: str
+
+
+class TextMessage(_Carrying):
+    """A whole text message; its data is valid UTF-8."""
+
+    __slots__ = ()
+
+
+class BinaryMessage(_Carrying):
+    __slots__ = ()
+
+
+class Ping(_Carrying):
+    __slots__ = ()
+
+
+class Pong(_Carrying):
+    __slots__ = ()
+
+
+class Close(_Ending):
+    """The peer closes (NO_STATUS if its frame carried no code); nothing more is read."""
+
+    __slots__ = ()
 
     @property
     def answer_code(self) -> int:
@@ -107,12 +114,10 @@ class Close:
         return CloseCode.NORMAL if self.code == CloseCode.NO_STATUS else self.code
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(_Ending):
     """The peer broke the protocol: close with `code`; nothing more is read."""
 
-    code: int
-    reason: str
+    __slots__ = ()
 
 
 Event = TextMessage | BinaryMessage | Ping | Pong | Close | Violation
