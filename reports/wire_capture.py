@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chat_core.message import dumps
+from wire.websocket import CloseCode, Opcode, close_payload
 
-from .raw_wire import Frame, HttpAnswer, RawConnection, client_frame, http_request, wait_for
+from .raw_wire import Frame, HttpAnswer, RawConnection, wait_for
 
 TO_SERVER, TO_CLIENT = "client → server", "server → client"
 ROOM = "wire"
@@ -60,7 +61,6 @@ class Client:
     def __init__(self, base_url: str, name: str) -> None:
         url = urlsplit(base_url)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
-        self.authority = url.netloc
         self.conn = RawConnection(self.host, self.port)
         answer = self.call("POST", "/api/session", {"name": name}, auth=False)
         body = json.loads(answer.body)
@@ -72,15 +72,15 @@ class Client:
             headers["Content-Type"] = "application/json"
         return headers
 
-    def request_bytes(
-        self, method: str, path: str, body: object = None, auth: bool = True
-    ) -> bytes:
+    def request(self, method: str, path: str, body: object = None, auth: bool = True,
+                conn: RawConnection | None = None) -> bytes:  # fmt: skip
+        """Send a request on `conn` (this client's own by default); returns its bytes."""
         data = dumps(body) if body is not None else b""
         headers = self.headers(auth, json_body=body is not None)
-        return http_request(method, path, self.authority, headers, data)
+        return (conn or self.conn).request(method, path, headers, data)
 
     def call(self, method: str, path: str, body: object = None, auth: bool = True) -> HttpAnswer:
-        self.conn.send(self.request_bytes(method, path, body, auth))
+        self.request(method, path, body, auth)
         return self.conn.read_answer()
 
     def close(self) -> None:
@@ -112,15 +112,14 @@ def _bob_says(bob: Client, text: str) -> None:
 def capture_short_poll(alice: Client, bob: Client) -> Exchange:
     ex = Exchange("short_poll")
     path = f"/api/poll?since={alice.cursor}"
-    request = alice.request_bytes("GET", path)
-    alice.conn.send(request)
+    request = alice.request("GET", path)
     empty = alice.conn.read_answer()
     ex.parts += [
         _request_part("poll", request, note="nothing is waiting yet"),
         _answer_part("empty answer", empty, note="the classic wasted poll: all overhead"),
     ]
     _bob_says(bob, "hello from bob (short polling)")
-    alice.conn.send(request)
+    request = alice.request("GET", path)
     full = alice.conn.read_answer()
     ex.parts += [
         _request_part("next poll", request, delivers=True),
@@ -138,8 +137,7 @@ def _long_polls_open(base: Client) -> int:
 def capture_long_poll(alice: Client, bob: Client, observer: Client) -> Exchange:
     ex = Exchange("long_poll")
     before = _long_polls_open(observer)
-    request = alice.request_bytes("GET", f"/api/longpoll?since={alice.cursor}&timeout=20")
-    alice.conn.send(request)
+    request = alice.request("GET", f"/api/longpoll?since={alice.cursor}&timeout=20")
     # bob speaks only once the server holds alice's request, so the answer shows a real wait
     wait_for(lambda: _long_polls_open(observer) > before, 10, "the long poll to be parked")
     _bob_says(bob, "hello from bob (long polling)")
@@ -154,8 +152,7 @@ def capture_long_poll(alice: Client, bob: Client, observer: Client) -> Exchange:
         ),
     ]
     alice.cursor = json.loads(answer.body)["cursor"]
-    request = alice.request_bytes("GET", f"/api/longpoll?since={alice.cursor}&timeout=1")
-    alice.conn.send(request)
+    request = alice.request("GET", f"/api/longpoll?since={alice.cursor}&timeout=1")
     ex.parts += [
         _request_part("next long poll (timeout=1)", request),
         _answer_part(
@@ -171,8 +168,7 @@ def capture_sse(alice: Client, bob: Client) -> Exchange:
     ex = Exchange("sse")
     conn = RawConnection(alice.host, alice.port)
     try:
-        request = alice.request_bytes("GET", f"/api/stream?since={alice.cursor}")
-        conn.send(request)
+        request = alice.request("GET", f"/api/stream?since={alice.cursor}", conn=conn)
         head, _status, _headers = conn.read_head()
         opening, _ = conn.read_chunk()
         ex.parts += [
@@ -210,7 +206,7 @@ def _frame_part(
     label: str, direction: str, frame: Frame, delivers: bool = False, note: str = ""
 ) -> Part:
     message_bytes = 0
-    if frame.opcode == 0x1:
+    if frame.opcode == Opcode.TEXT:
         body = json.loads(frame.payload)
         if body.get("type") == "message":
             message_bytes = _message_bytes(frame.payload, [body["message"]])
@@ -228,11 +224,11 @@ def capture_websocket(alice: Client, bob: Client) -> Exchange:
             "Sec-WebSocket-Key": WS_KEY,
             "Sec-WebSocket-Version": "13",
         }
-        request = http_request("GET", f"/ws?since={alice.cursor}", alice.authority, headers)
-        conn.send(request)
+        request = conn.request("GET", f"/ws?since={alice.cursor}", headers)
         head, status, answer_headers = conn.read_head()
         if status != 101 or answer_headers.get("sec-websocket-accept") != WS_ACCEPT:
             raise RuntimeError(f"the WebSocket handshake failed: {head!r}")
+        endpoint = conn.open_websocket()
         ex.parts += [
             _request_part("handshake: upgrade request", request, note="sent once"),
             Part(
@@ -256,7 +252,7 @@ def capture_websocket(alice: Client, bob: Client) -> Exchange:
         )
         alice.cursor = json.loads(frame.payload)["message"]["id"]
         send = dumps({"type": "send", "room": ROOM, "text": "hi bob", "cid": secrets.token_hex(4)})
-        sent = client_frame(0x1, send)
+        sent = endpoint.send_text(send)
         conn.send(sent)
         ex.parts.append(
             Part(
@@ -272,8 +268,8 @@ def capture_websocket(alice: Client, bob: Client) -> Exchange:
             frame = conn.read_frame()
             kind = json.loads(frame.payload).get("type")
             ex.parts.append(_frame_part(f"frame: {kind}", TO_CLIENT, frame))
-        code = (1000).to_bytes(2, "big")
-        conn.send(closing := client_frame(0x8, code))
+        code = close_payload(CloseCode.NORMAL)
+        conn.send(closing := endpoint.close(CloseCode.NORMAL))
         ex.parts.append(
             Part("close frame (1000)", TO_SERVER, closing, len(closing) - 2, unmasked=code)
         )
@@ -323,6 +319,6 @@ def _printable(part: Part) -> str:
     header = part.data[: part.head_bytes].hex(" ")
     body = part.unmasked or part.data[part.head_bytes :]
     masked = " (unmasked here; masked on the wire)" if part.unmasked else ""
-    if part.data[0] & 0x0F == 0x1:  # a text frame
+    if part.data[0] & 0x0F == Opcode.TEXT:
         return f"[frame header {header}] {body.decode('utf-8', errors='replace')}{masked}"
     return f"[frame header {header}] payload {body.hex(' ')}{masked}"

@@ -1,104 +1,65 @@
 """A WebSocket client with nothing hidden, for feeding a server exactly the bytes a test wants:
-handshakes that should be refused, oversized or malformed frames, readers that never read."""
+handshakes that should be refused, oversized or lying frames, readers that never read.
+
+The connection is the wire capture's (reports.raw_wire); every frame, true or lying, is built
+with the codec's primitives (wire.websocket), and every byte read is parsed by its endpoint.
+"""
 
 import base64
 import os
-import socket
-import struct
 from urllib.parse import urlsplit
+
+from reports.raw_wire import RawConnection
+from wire.websocket import Close, Event, frame
 
 
 class RawWebSocket:
     def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None,
-                 rcvbuf: int | None = None) -> None:  # fmt: skip
+                 rcvbuf: int | None = None, early: bytes = b"") -> None:  # fmt: skip
+        """`early`: bytes sent in the same write as the upgrade request, before any answer."""
         parts = urlsplit(base_url)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf is not None:  # before connecting, so the window is small from the start
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(10)
-        self.sock.connect((parts.hostname, parts.port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {parts.hostname}:{parts.port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            *(f"{name}: {value}" for name, value in (headers or {}).items()),
-        ]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self._buffer = b""
-        head = self._read_until(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        self.status = int(status_line.split()[1])
-        self.headers = {
-            name.strip().lower(): value.strip()
-            for name, _, value in (line.partition(":") for line in header_lines if line)
+        assert parts.hostname is not None and parts.port is not None
+        self.conn = RawConnection(parts.hostname, parts.port, timeout=10, rcvbuf=rcvbuf)
+        self.sock = self.conn.sock
+        upgrade = {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            "Sec-WebSocket-Version": "13",
         }
-        self.body = b""
-        if self.status != 101:
-            self.body = self._read_exactly(int(self.headers.get("content-length", "0")))
+        self.conn.request("GET", path, {**upgrade, **(headers or {})}, after=early)
+        answer = self.conn.read_answer()
+        self.status, self.headers, self.body = answer.status, answer.headers, answer.body
+        if self.status == 101:
+            self.endpoint = self.conn.open_websocket()
 
-    def _read_until(self, marker: bytes) -> bytes:
-        while marker not in self._buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed before the handshake ended")
-            self._buffer += chunk
-        head, _, self._buffer = self._buffer.partition(marker)
-        return head
+    def send(self, data: bytes) -> None:
+        """Bytes as they are: a frame built with the codec's primitives, true or lying."""
+        self.conn.send(data)
 
-    def _read_exactly(self, count: int) -> bytes:
-        while len(self._buffer) < count:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed inside a frame")
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:count], self._buffer[count:]
-        return data
-
-    def send_frame(self, opcode: int, payload: bytes, fin: bool = True,
-                   declared_length: int | None = None) -> None:  # fmt: skip
-        """A masked frame; `declared_length` lies about the payload's length in the header."""
-        length = len(payload) if declared_length is None else declared_length
-        first = (0x80 if fin else 0) | opcode
-        if length < 126:
-            header = struct.pack("!BB", first, 0x80 | length)
-        elif length < 1 << 16:
-            header = struct.pack("!BBH", first, 0x80 | 126, length)
-        else:
-            header = struct.pack("!BBQ", first, 0x80 | 127, length)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+    def send_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
+        """A masked frame, whole or a fragment (`fin=False`), of any opcode."""
+        self.send(frame(opcode, payload, fin, os.urandom(4)))
 
     def send_text(self, text: str) -> None:
-        self.send_frame(0x1, text.encode())
+        self.send(self.endpoint.send_text(text.encode()))
 
-    def recv_frame(self) -> tuple[int, bytes] | None:
-        """The next (opcode, payload) from the server; None once it has closed the connection."""
+    def next_event(self) -> Event | None:
+        """The next event from the server; None once it has closed the connection."""
         try:
-            first, second = self._read_exactly(2)
-            length = second & 0x7F
-            if length == 126:
-                (length,) = struct.unpack("!H", self._read_exactly(2))
-            elif length == 127:
-                (length,) = struct.unpack("!Q", self._read_exactly(8))
-            return first & 0x0F, self._read_exactly(length)
-        except (ConnectionError, OSError):
+            return self.conn.next_event()
+        except OSError:  # ConnectionError included: hung up, reset, or silent for 10 s
             return None
 
     def recv_close_code(self) -> int | None:
-        """Skip frames until the server's close frame; its code (None if it just hung up)."""
+        """Skip events until the server's close; its code (None if it just hung up)."""
         for _ in range(100_000):
-            frame = self.recv_frame()
-            if frame is None:
+            event = self.next_event()
+            if event is None:
                 return None
-            opcode, payload = frame
-            if opcode == 0x8:
-                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-        raise AssertionError("no close frame in 100,000 frames")
+            if isinstance(event, Close):
+                return event.code
+        raise AssertionError("no close frame in 100,000 events")
 
     def close(self) -> None:
-        self.sock.close()
+        self.conn.close()

@@ -5,6 +5,7 @@ bystander pair in another room still exchanges messages over a WebSocket. The re
 bad-input cases need no socket and run on the app itself (test_bad_input.py)."""
 
 import json
+import os
 import socket
 import struct
 
@@ -12,7 +13,7 @@ import pytest
 from clients import Api, WebSocketReceiver
 from raw_ws import RawWebSocket
 
-OP_TEXT, OP_BINARY, OP_CLOSE = 0x1, 0x2, 0x8
+from wire.websocket import CloseCode, Opcode, TextMessage, close_payload, frame_header
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def bystanders(server, people):
 
 
 def error_frame(ws: RawWebSocket) -> dict:
-    opcode, payload = ws.recv_frame()
-    assert opcode == OP_TEXT
-    frame = json.loads(payload)
+    event = ws.next_event()
+    assert isinstance(event, TextMessage)
+    frame = json.loads(event.data)
     assert frame["type"] == "error" and frame["detail"]
     return frame
 
@@ -91,8 +92,7 @@ def test_a_websocket_flood_gets_error_frames_with_its_cids(server, people, bysta
         ws.send_text(json.dumps({"type": "send", "room": room, "text": "x", "cid": f"f{i}"}))
     answers = []
     while len(answers) < 60:
-        opcode, payload = ws.recv_frame()
-        frame = json.loads(payload)
+        frame = json.loads(ws.next_event().data)
         if frame["type"] in ("ack", "error"):
             answers.append(frame)
     ws.close()
@@ -122,12 +122,12 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_open(server, peopl
         "detail": "",
         "cid": "n1",
     }
-    ws.send_frame(OP_BINARY, b"\x00\x01")
+    ws.send_frame(Opcode.BINARY, b"\x00\x01")
     assert error_frame(ws)["error"] == "bad_request"
     ws.send_text(json.dumps({"type": "send", "room": room, "text": "fine", "cid": "ok"}))
     kinds = []
     while "ack" not in kinds:
-        kinds.append(json.loads(ws.recv_frame()[1])["type"])
+        kinds.append(json.loads(ws.next_event().data)["type"])
     ws.close()
     bystanders.check()
 
@@ -143,7 +143,7 @@ def test_a_message_of_exactly_64_kib_is_read_and_one_byte_more_closes_with_1009(
     ws.send_text(exact)
     assert error_frame(ws)["error"] == "too_large"  # read and answered: the text is too long
     ws.send_text(exact + " ")
-    assert ws.recv_close_code() == 1009
+    assert ws.recv_close_code() == CloseCode.MESSAGE_TOO_BIG
     ws.close()
     bystanders.check()
 
@@ -151,9 +151,9 @@ def test_a_message_of_exactly_64_kib_is_read_and_one_byte_more_closes_with_1009(
 def test_fragments_count_together_toward_the_limit(server, people, bystanders):
     _, (alice,) = people(server, "alice")
     ws = open_ws(server, alice)
-    ws.send_frame(OP_TEXT, b"x" * 40_000, fin=False)
-    ws.send_frame(0x0, b"x" * 40_000, fin=True)
-    assert ws.recv_close_code() == 1009
+    ws.send_frame(Opcode.TEXT, b"x" * 40_000, fin=False)
+    ws.send_frame(Opcode.CONTINUATION, b"x" * 40_000)
+    assert ws.recv_close_code() == CloseCode.MESSAGE_TOO_BIG
     ws.close()
     bystanders.check()
 
@@ -161,8 +161,8 @@ def test_fragments_count_together_toward_the_limit(server, people, bystanders):
 def test_a_header_announcing_a_terabyte_is_refused_before_any_payload(server, people, bystanders):
     _, (alice,) = people(server, "alice")
     ws = open_ws(server, alice)
-    ws.send_frame(OP_TEXT, b"", declared_length=1 << 40)
-    assert ws.recv_close_code() == 1009
+    ws.send(frame_header(Opcode.TEXT, 1 << 40, mask=os.urandom(4)))  # and not a byte more
+    assert ws.recv_close_code() == CloseCode.MESSAGE_TOO_BIG
     ws.close()
     bystanders.check()
 
@@ -170,8 +170,8 @@ def test_a_header_announcing_a_terabyte_is_refused_before_any_payload(server, pe
 def test_invalid_utf8_closes_with_1007(server, people, bystanders):
     _, (alice,) = people(server, "alice")
     ws = open_ws(server, alice)
-    ws.send_frame(OP_TEXT, b'{"type": "send", "text": "\xff\xfe"}')
-    assert ws.recv_close_code() == 1007
+    ws.send_frame(Opcode.TEXT, b'{"type": "send", "text": "\xff\xfe"}')
+    assert ws.recv_close_code() == CloseCode.INVALID_DATA
     ws.close()
     bystanders.check()
 
@@ -179,8 +179,8 @@ def test_invalid_utf8_closes_with_1007(server, people, bystanders):
 def test_a_clean_close_is_answered_with_the_same_code(server, people):
     _, (alice,) = people(server, "alice")
     ws = open_ws(server, alice)
-    ws.send_frame(OP_CLOSE, struct.pack("!H", 1001) + b"going away")
-    assert ws.recv_close_code() == 1001
+    ws.send_frame(Opcode.CLOSE, close_payload(CloseCode.GOING_AWAY, "going away"))
+    assert ws.recv_close_code() == CloseCode.GOING_AWAY
     ws.close()
 
 

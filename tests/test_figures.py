@@ -10,7 +10,6 @@ import msgpack
 import pytest
 
 from loadtests import bench, plan
-from loadtests.clients.ws_frames import OP_PING, OP_TEXT, FrameError, ServerFrames
 from loadtests.figures import (
     RunFacts,
     add_comparisons,
@@ -401,39 +400,3 @@ def test_importing_the_sweep_loads_neither_locust_nor_gevent():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
-
-
-# -- reading the server's WebSocket frames --------------------------------------------------
-
-
-def _frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-    length = len(payload)
-    first = (0x80 if fin else 0) | opcode
-    if length < 126:
-        return bytes((first, length)) + payload
-    if length < 1 << 16:
-        return bytes((first, 126)) + length.to_bytes(2, "big") + payload
-    return bytes((first, 127)) + length.to_bytes(8, "big") + payload
-
-
-def test_frames_come_out_whole_however_the_bytes_are_cut():
-    messages = [b"x" * 5, b"y" * 300, b"z" * 70_000]
-    stream = b"".join(_frame(OP_TEXT, m) for m in messages)
-    for cut in (1, 2, 3, 7, 4096, len(stream)):
-        frames, out = ServerFrames(), []
-        for start in range(0, len(stream), cut):
-            out += frames.feed(stream[start : start + cut])
-        assert out == [(OP_TEXT, m) for m in messages], cut
-
-
-def test_fragments_are_joined_and_control_frames_pass_between_them():
-    stream = (_frame(OP_TEXT, b"he", fin=False) + _frame(OP_PING, b"p")
-              + _frame(0x0, b"llo"))  # fmt: skip
-    assert ServerFrames().feed(stream) == [(OP_PING, b"p"), (OP_TEXT, b"hello")]
-
-
-def test_a_masked_or_oversized_server_frame_is_refused():
-    with pytest.raises(FrameError):
-        ServerFrames().feed(bytes((0x81, 0x81)) + b"mask" + b"a")
-    with pytest.raises(FrameError):
-        ServerFrames(max_message=10).feed(_frame(OP_TEXT, b"a" * 11))

@@ -23,6 +23,7 @@ class Config:
     LONG_POLL_MAX = 60.0
     SSE_PING = 15.0  # seconds between `: ping` comments
     MAX_FRAME = 64 * 1024  # bytes in one incoming WebSocket message, all fragments together
+    WS_ECHO = False  # /ws/echo, which sends every message back, for conformance suites
     SEND_QUEUE = 1000  # messages a WebSocket or SSE consumer may fall behind before it is closed
     WRITE_BATCH = 200  # messages written to a socket in one go at most
     CLOSE_TIMEOUT = 2.0  # seconds to wait for a client's close frame

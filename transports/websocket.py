@@ -1,8 +1,13 @@
 """WebSocket: `GET /ws?since=N`, JSON text frames both ways, one writer per connection.
 
-The view's own greenlet reads client frames; a second greenlet is the only one that ever
-writes to the socket. Replies (acks, errors, joined) go through the writer's queue, so frames
-can never interleave, and a client that stops reading blocks nobody but its own writer.
+gevent-websocket does the handshake; every frame goes through the codec of
+`wire.websocket`. The view's own greenlet reads: it feeds each read to the connection's
+endpoint and handles the events that come out. A second greenlet is the only one that ever
+writes to the socket. Replies (acks, errors, joined, pongs) go through the writer's queue, so
+frames can never interleave, and a client that stops reading blocks nobody but its writer.
+
+`GET /ws/echo` (off unless the WS_ECHO setting is on) sends every message back as it came,
+for conformance suites: the same handshake checks, codec and limits.
 """
 
 import base64
@@ -11,6 +16,7 @@ import json
 import logging
 import socket
 from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
@@ -19,35 +25,33 @@ from flask import Blueprint, Response, current_app, g, request
 
 from chat_core import ChatError, ErrorCode, Message, Session, Transport
 from chat_core.message import dumps
+from wire.websocket import (
+    BinaryMessage,
+    Close,
+    CloseCode,
+    Endpoint,
+    Event,
+    Opcode,
+    Ping,
+    Role,
+    TextMessage,
+    Violation,
+    frame,
+)
 
 from .auth import streaming
 from .outbox import Outbox
 from .state import ServerState, state
-from .ws_protocol import (
-    CLOSE_NORMAL,
-    CLOSE_TRY_AGAIN_LATER,
-    OP_BINARY,
-    OP_CLOSE,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    ConnectionLost,
-    MessageReader,
-    ProtocolViolation,
-    close_frame,
-    encode_frame,
-    parse_close,
-    text_frame,
-)
 
 bp = Blueprint(Transport.WEBSOCKET, __name__)
 log = logging.getLogger(__name__)
 
+_READ_SIZE = 65536
 _LINGER_BYTES = 16 * 1024 * 1024  # read and dropped at most while waiting for a peer to close
 
 
 def ws_message_frame(message: Message) -> bytes:
-    return text_frame(b'{"type":"message","message":' + message.json + b"}")
+    return frame(Opcode.TEXT, b'{"type":"message","message":' + message.json + b"}")
 
 
 def handshake_problem(environ: dict[str, Any]) -> str | None:
@@ -65,9 +69,9 @@ def handshake_problem(environ: dict[str, Any]) -> str | None:
     return None
 
 
-@bp.route("/ws", websocket=True)
-@streaming
-def websocket() -> Response:
+def checked_upgrade() -> Callable[[], tuple[bytes, socket.socket]]:
+    """The upgrade request's checks; returns what sends the 101, to call once the view's
+    own checks have passed too."""
     accept = request.environ.get("chatlab.accept_websocket")
     if accept is None:
         raise ChatError(
@@ -77,9 +81,20 @@ def websocket() -> Response:
     problem = handshake_problem(request.environ)
     if problem is not None:
         raise ChatError(ErrorCode.BAD_REQUEST, problem)
+    return accept
+
+
+def server_endpoint() -> Endpoint:
+    return Endpoint(Role.SERVER, max_message=int(current_app.config["MAX_FRAME"]))
+
+
+@bp.route("/ws", websocket=True)
+@streaming
+def websocket() -> Response:
+    accept = checked_upgrade()
     server, config = state(), current_app.config
     cursor = server.chat.cursor(request.args.get("since"))
-    read, sock = accept()  # the 101 is sent only now, after every check passed
+    early, sock = accept()  # the 101 is sent only now, after every check passed
     outbox = Outbox(
         server,
         g.chat_session,
@@ -94,12 +109,99 @@ def websocket() -> Response:
         server,
         g.chat_session,
         outbox,
-        MessageReader(read, int(config["MAX_FRAME"])),
+        server_endpoint(),
+        early,
         sock,
         float(config["CLOSE_TIMEOUT"]),
     )
     connection.run()
     return Response(status=200)  # never sent: the connection was a WebSocket
+
+
+@bp.route("/ws/echo", websocket=True)
+@streaming
+def echo() -> Response:
+    if not current_app.config["WS_ECHO"]:
+        raise ChatError(
+            ErrorCode.NOT_FOUND, "The echo service is off (CHATLAB_WS_ECHO=true turns it on)."
+        )
+    accept = checked_upgrade()
+    endpoint = server_endpoint()
+    early, sock = accept()
+    EchoConnection(endpoint, early, sock, float(current_app.config["CLOSE_TIMEOUT"])).run()
+    return Response(status=200)
+
+
+def incoming(early: bytes, sock: socket.socket) -> Iterator[bytes]:
+    """What the client sends: the bytes that came with its request, then each socket read,
+    until it hangs up."""
+    if early:
+        yield early
+    while True:
+        try:
+            data = sock.recv(_READ_SIZE)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
+
+
+def linger(sock: socket.socket, timeout: float) -> None:
+    """After our close frame: half-close, then drop what the client still sends until it
+    closes too, so the close frame reaches it before the kernel would reset a socket with
+    unread data."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        with gevent.Timeout(timeout, False):
+            dropped = 0
+            while dropped < _LINGER_BYTES:
+                chunk = sock.recv(_READ_SIZE)
+                if not chunk:
+                    break
+                dropped += len(chunk)
+    except OSError:
+        pass
+
+
+class EchoConnection:
+    """Every message back as it came, text as text and binary as binary. One greenlet
+    reads and writes: an echo has nothing to write but answers."""
+
+    def __init__(self, endpoint: Endpoint, early: bytes, sock: socket.socket,
+                 close_timeout: float) -> None:  # fmt: skip
+        self.endpoint = endpoint
+        self.early = early
+        self.sock = sock
+        self.close_timeout = close_timeout
+
+    def run(self) -> None:
+        endpoint = self.endpoint
+        try:
+            for data in incoming(self.early, self.sock):
+                answers = b"".join(self._answer(event) for event in endpoint.receive(data))
+                if answers:
+                    self.sock.sendall(answers)
+                if not endpoint.reading:
+                    linger(self.sock, self.close_timeout)
+                    return
+        except OSError:
+            return
+
+    def _answer(self, event: Event) -> bytes:
+        endpoint = self.endpoint
+        match event:
+            case TextMessage(data):
+                return endpoint.send_text(data)
+            case BinaryMessage(data):
+                return endpoint.send_binary(data)
+            case Ping(data):
+                return endpoint.pong(data)
+            case Close():
+                return endpoint.close(event.answer_code)
+            case Violation(code, reason):
+                return endpoint.close(code, reason)
+        return b""  # a pong
 
 
 class WebSocketConnection:
@@ -108,19 +210,20 @@ class WebSocketConnection:
         server: ServerState,
         session: Session,
         outbox: Outbox,
-        reader: MessageReader,
+        endpoint: Endpoint,
+        early: bytes,
         sock: socket.socket,
         close_timeout: float,
     ) -> None:
         self.chat = server.chat
         self.session = session
         self.outbox = outbox
-        self.reader = reader
+        self.endpoint = endpoint
+        self.early = early
         self.sock = sock
         self.close_timeout = close_timeout
         self.replies: deque[bytes] = deque()
         self.close_wanted: tuple[int, str] | None = None  # a close frame the writer must send
-        self.close_sent = False
         self.reader_done = gevent.event.Event()
 
     def run(self) -> None:
@@ -130,79 +233,77 @@ class WebSocketConnection:
             self._read_loop()
         finally:
             self.reader_done.set()
-            if self.close_wanted is not None or self.close_sent:
+            if self.close_wanted is not None or self.endpoint.close_sent:
                 writer.join(self.close_timeout)
-                self._linger()
+                linger(self.sock, self.close_timeout)
             writer.kill()
             self.outbox.close()
 
     # -- reading (this greenlet) ------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        while True:
-            try:
-                opcode, payload = self.reader.next()
-            except ProtocolViolation as violation:
-                self._want_close(violation.code, violation.reason)
+        endpoint = self.endpoint
+        for data in incoming(self.early, self.sock):
+            for event in endpoint.receive(data):
+                self._handle(event)
+            if not endpoint.reading:
                 return
-            except (ConnectionLost, OSError):
-                return
-            if opcode == OP_TEXT:
-                if not self._handle_text(payload):
-                    return
-            elif opcode == OP_BINARY:
-                self._reply_error(ChatError(ErrorCode.BAD_REQUEST, "Frames must be JSON text."))
-            elif opcode == OP_PING:
-                self._reply(encode_frame(OP_PONG, payload))
-            elif opcode == OP_CLOSE:
-                if not self.close_sent:
-                    self._want_close(parse_close(payload), "")
-                return
-            elif opcode == OP_PONG:
-                pass
 
-    def _handle_text(self, payload: bytes) -> bool:
+    def _handle(self, event: Event) -> None:
+        match event:
+            case TextMessage(data):
+                self._handle_text(data)
+            case BinaryMessage():
+                self._reply_error(ChatError(ErrorCode.BAD_REQUEST, "Frames must be JSON text."))
+            case Ping(data):
+                self._reply(self.endpoint.pong(data))
+            case Close():
+                if not self.endpoint.close_sent:  # else it answers ours
+                    self._want_close(event.answer_code, "")
+            case Violation(code, reason):
+                self._want_close(code, reason)
+
+    def _handle_text(self, payload: bytes) -> None:
         try:
-            frame = json.loads(payload.decode("utf-8"))
-        except UnicodeDecodeError:
-            self._want_close(1007, "text frames must be UTF-8")
-            return False
+            body = json.loads(payload)  # the codec checked that it is UTF-8
         except ValueError:
             self._reply_error(ChatError(ErrorCode.BAD_JSON, "The frame is not valid JSON."))
-            return True
-        if not isinstance(frame, dict):
+            return
+        if not isinstance(body, dict):
             self._reply_error(ChatError(ErrorCode.BAD_REQUEST, "A frame must be a JSON object."))
-            return True
-        cid = frame.get("cid") if isinstance(frame.get("cid"), str) else None
+            return
+        cid = body.get("cid") if isinstance(body.get("cid"), str) else None
         try:
-            self._reply(dumps(self._answer(frame, cid)), text=True)
+            self._reply_json(self._answer(body, cid))
         except ChatError as error:
             self._reply_error(error, cid)
-        return True
 
-    def _answer(self, frame: dict[str, Any], cid: str | None) -> dict[str, Any]:
-        kind = frame.get("type")
+    def _answer(self, body: dict[str, Any], cid: str | None) -> dict[str, Any]:
+        kind = body.get("type")
         if kind == "send":
-            result = self.chat.send(self.session, frame)
+            result = self.chat.send(self.session, body)
             return {"type": "ack", "cid": cid, "id": result.id}
         if kind == "join":
-            room, members = self.chat.join(self.session, frame.get("room"))
+            room, members = self.chat.join(self.session, body.get("room"))
             return {"type": "joined", "room": room, "members": members}
         if kind == "leave":
-            return {"type": "left", "room": self.chat.leave(self.session, frame.get("room"))}
+            return {"type": "left", "room": self.chat.leave(self.session, body.get("room"))}
         raise ChatError(
             ErrorCode.BAD_REQUEST, f"Unknown frame type {kind!r}: expected send, join or leave."
         )
 
-    def _reply(self, payload: bytes, text: bool = False) -> None:
-        self.replies.append(text_frame(payload) if text else payload)
+    def _reply(self, data: bytes) -> None:
+        self.replies.append(data)
         self.outbox.wakeup.set()
+
+    def _reply_json(self, body: dict[str, Any]) -> None:
+        self._reply(self.endpoint.send_text(dumps(body)))
 
     def _reply_error(self, error: ChatError, cid: str | None = None) -> None:
         body: dict[str, Any] = {"type": "error", **error.as_dict()}
         if cid is not None:
             body["cid"] = cid
-        self._reply(dumps(body), text=True)
+        self._reply_json(body)
 
     def _want_close(self, code: int, reason: str) -> None:
         self.close_wanted = (code, reason)
@@ -238,7 +339,7 @@ class WebSocketConnection:
             self.outbox.live.abort()
 
     def _write_until_closed(self) -> None:
-        outbox, replies = self.outbox, self.replies
+        outbox, replies, endpoint = self.outbox, self.replies, self.endpoint
         while True:
             batch = outbox.next_batch()
             frames = list(replies)
@@ -247,17 +348,17 @@ class WebSocketConnection:
                 self._send_close(frames, *self.close_wanted)
                 return
             if batch.ended:
-                self._send_close(frames, CLOSE_NORMAL, "session ended")
+                self._send_close(frames, CloseCode.NORMAL, "session ended")
                 self._await_reader()
                 return
             if batch.gap_oldest is not None:
-                frames.append(text_frame(b'{"type":"gap","oldest":%d}' % batch.gap_oldest))
+                frames.append(endpoint.send_text(b'{"type":"gap","oldest":%d}' % batch.gap_oldest))
             frames.extend(m.wire("ws", ws_message_frame) for m in batch.messages)
             if frames:
                 waited = self._write(b"".join(frames))
                 outbox.handed_over(batch)
                 if outbox.overflowing(batch, waited):
-                    self._send_close([], CLOSE_TRY_AGAIN_LATER, "consumer too slow")
+                    self._send_close([], CloseCode.TRY_AGAIN_LATER, "consumer too slow")
                     self._await_reader()
                     return
                 if batch.remaining or replies:
@@ -265,26 +366,10 @@ class WebSocketConnection:
             outbox.wakeup.wait()
 
     def _send_close(self, frames: list[bytes], code: int, reason: str) -> None:
-        frames.append(close_frame(code, reason))
-        self.close_sent = True
+        frames.append(self.endpoint.close(code, reason))
         self._write(b"".join(frames))
 
     def _await_reader(self) -> None:
         """After our close frame: give the client time to answer, then cut the connection."""
         if not self.reader_done.wait(self.close_timeout):
             self.outbox.live.abort()
-
-    def _linger(self) -> None:
-        """Half-close, then drop what the client still sends until it closes too, so the
-        close frame reaches it before the kernel would reset a socket with unread data."""
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-            with gevent.Timeout(self.close_timeout, False):
-                dropped = 0
-                while dropped < _LINGER_BYTES:
-                    chunk = self.sock.recv(65536)
-                    if not chunk:
-                        break
-                    dropped += len(chunk)
-        except OSError:
-            pass

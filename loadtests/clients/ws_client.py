@@ -1,10 +1,10 @@
 """WebSocket: login over HTTP, then one connection that carries joins, sends and messages.
 
-websocket-client (made cooperative by Locust's gevent patching) makes the connection and
-sends; one greenlet per user reads the socket in bulk and splits it into frames (ws_frames).
-A send or join waits for its answer (`ack`, `joined`, or an `error` with its cid) from that
-reader, so a WebSocket send is timed to its acknowledgement as an HTTP send is timed to its
-response.
+websocket-client (made cooperative by Locust's gevent patching) does the handshake; after
+the 101 every frame, both ways, is the codec's (wire.websocket). One greenlet per user reads
+the socket in bulk and feeds each read to the connection's endpoint. A send or join waits for
+its answer (`ack`, `joined`, or an `error` with its cid) from that reader, so a WebSocket
+send is timed to its acknowledgement as an HTTP send is timed to its response.
 """
 
 import json
@@ -14,17 +14,19 @@ from typing import Any, ClassVar
 
 import gevent
 import gevent.event
+import gevent.lock
 import websocket
 
 from chat_core import Transport
+from wire.websocket import Close, Endpoint, Ping, Role, TextMessage, Violation
 
 from .base import ChatClient, ClientSettings, Fire, Inbox, SendFailed, SetupFailed
 from .headers import websocket_headers
 from .http_clients import HttpChannel, login_over_http
-from .ws_frames import OP_CLOSE, OP_PING, OP_TEXT, ServerFrames
 
 _ENVELOPE = len(b'{"type":"message","message":}')  # around each message's own JSON
 _READ_SIZE = 65536
+_MAX_MESSAGE = 16 * 1024 * 1024  # the largest message taken from the server
 _SEND_ATTEMPTS = 3  # a send cut off by a dropped connection is repeated (same cid) this often
 
 
@@ -40,6 +42,8 @@ class WebSocketClient(ChatClient):
         self.origin = settings.base_url.rstrip("/")
         self.api: HttpChannel | None = HttpChannel(self.origin, fire, settings.request_timeout)
         self.ws: websocket.WebSocket | None = None
+        self._link: tuple[socket.socket, Endpoint] | None = None  # of the open connection
+        self._writing = gevent.lock.Semaphore()  # sends and the reader's answers share a socket
         self._connected = gevent.event.Event()
         self._answers: dict[str, gevent.event.AsyncResult] = {}
 
@@ -86,19 +90,18 @@ class WebSocketClient(ChatClient):
         timeout = self.settings.request_timeout
         if not self._connected.wait(timeout):
             raise ConnectionLost("not connected")
-        data = json.dumps(frame, separators=(",", ":"))
+        data = json.dumps(frame, separators=(",", ":")).encode()
         answer = self._answers[key] = gevent.event.AsyncResult()
         started = time.perf_counter()
         try:
-            ws = self.ws
-            assert ws is not None
+            link = self._link
+            if link is None:
+                raise ConnectionLost("not connected")
+            sock, endpoint = link
             try:
-                ws.send(data)
-            except (OSError, websocket.WebSocketException) as error:
-                if self.ws is ws:
-                    # Dead before the reader noticed (a cut in this same turn of the loop):
-                    # a repeat must wait for the next connection, not fail on this one.
-                    self._connected.clear()
+                self._write(sock, endpoint.send_text(data))
+            except OSError as error:
+                self._forget(link)  # the next attempt waits for the reader to reconnect
                 raise ConnectionLost(str(error)) from error
             value = answer.get(timeout=timeout)
         except ConnectionLost:
@@ -127,7 +130,6 @@ class WebSocketClient(ChatClient):
                 origin=origin,
                 suppress_origin=origin is None,
                 timeout=self.settings.request_timeout,
-                skip_utf8_validation=True,  # the server's JSON is checked by json.loads anyway
                 sockopt=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
             )
         except Exception as error:
@@ -139,32 +141,46 @@ class WebSocketClient(ChatClient):
                   None)  # fmt: skip
         ws.settimeout(None)  # a quiet room is not a dead connection
         self.ws = ws
+        link = self._link = (ws.sock, Endpoint(Role.CLIENT, _MAX_MESSAGE))
         self._connected.set()
         self.connection_healthy()
         try:
-            self._read_frames(ws)
+            self._read_frames(*link)
         finally:
             self._connected.clear()
+            self._link = None
             for answer in list(self._answers.values()):
                 answer.set_exception(ConnectionLost("the connection ended before the answer"))
             ws.shutdown()
 
-    def _read_frames(self, ws: websocket.WebSocket) -> None:
-        frames = ServerFrames()
-        sock = ws.sock
+    def _read_frames(self, sock: socket.socket, endpoint: Endpoint) -> None:
         while not self._closing:
             data = sock.recv(_READ_SIZE)
             if not data:
                 raise ConnectionLost("the server closed the connection without a close frame")
             arrival = time.time()  # every frame in one read arrived together
-            for opcode, payload in frames.feed(data):
-                if opcode == OP_TEXT:
-                    self._take(payload, arrival)
-                elif opcode == OP_CLOSE:
-                    ws.send_close()
-                    return
-                elif opcode == OP_PING:
-                    ws.pong(payload)
+            for event in endpoint.receive(data):
+                match event:
+                    case TextMessage(payload):
+                        self._take(payload, arrival)
+                    case Ping(payload):
+                        self._write(sock, endpoint.pong(payload))
+                    case Close():
+                        self._write(sock, endpoint.close(event.answer_code))
+                        return
+                    case Violation(code, reason):
+                        self._write(sock, endpoint.close(code, reason))
+                        raise ConnectionLost(f"the server broke the protocol: {reason}")
+
+    def _forget(self, link: tuple[socket.socket, Endpoint]) -> None:
+        """A write found the connection dead before its reader did."""
+        if self._link is link:
+            self._link = None
+            self._connected.clear()
+
+    def _write(self, sock: socket.socket, data: bytes) -> None:
+        with self._writing:
+            sock.sendall(data)
 
     def _take(self, data: bytes, arrival: float) -> None:
         frame = json.loads(data)
