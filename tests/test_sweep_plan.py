@@ -1,0 +1,84 @@
+"""What a sweep runs: the scenario's options, the presets, and the plan the command line makes."""
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from loadtests import bench, plan
+from loadtests.options import ScenarioOptions
+
+# -- options and plans ---------------------------------------------------------------------
+
+
+def test_the_send_interval_defaults_per_workload():
+    def parsed(**values: object) -> argparse.Namespace:
+        defaults = dict(workload="chat", room_size=10, send_interval=0.0, poll_interval=1.0,
+                        long_poll_timeout=25.0, header_profile="minimal", burst_size=20,
+                        private_share=0.1, drop_every=0.0, drain_timeout=10.0, lab_window=0.0,
+                        lab_output="")  # fmt: skip
+        return argparse.Namespace(**{**defaults, **values})
+
+    assert ScenarioOptions.from_parsed(parsed()).send_interval == 5.0
+    assert ScenarioOptions.from_parsed(parsed(workload="ticker")).send_interval == 1.0
+    assert ScenarioOptions.from_parsed(parsed(send_interval=0.5)).send_interval == 0.5
+    with pytest.raises(ValueError, match="room-size"):
+        ScenarioOptions.from_parsed(parsed(room_size=0))
+
+
+def test_the_quick_preset_is_chat_over_every_transport_at_two_levels():
+    quick = plan.quick()
+    assert {(s.transport, s.users) for s in quick} == {
+        (t, u) for t in plan.TRANSPORTS for u in (50, 200)
+    }
+    assert {s.workload for s in quick} == {"chat"}
+
+
+def test_the_default_preset_holds_what_the_report_draws():
+    default = plan.default()
+    names = [spec.run_name(i) for i, spec in enumerate(default, 1)]
+    assert len(set(names)) == len(names)
+    chat = {(s.transport, s.users) for s in default if s.workload == "chat" and s.room_size == 10}
+    assert all(len({u for t, u in chat if t == transport}) >= 2 for transport in plan.TRANSPORTS)
+    ticker = {(s.transport, s.header_profile) for s in default if s.workload == "ticker"}
+    assert ticker == {(t, p) for t in plan.TRANSPORTS for p in ("minimal", "browser")}
+    intervals = {s.poll_interval for s in default if s.transport == "short_poll"}
+    assert len(intervals) >= 3
+    assert {s.transport for s in default if s.workload == "idle"} >= {"websocket", "long_poll"}
+    assert {s.transport for s in default if s.workload == "burst"} == set(plan.TRANSPORTS)
+    assert any(s.transport == plan.BARE for s in default)
+
+
+def test_choosing_on_the_command_line_makes_every_combination():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--transports", "short_poll,websocket", "--users", "5,10",
+                              "--poll-interval", "0.5,2", "--duration", "3"])  # fmt: skip
+    name, runs = bench.build_plan(args)
+    assert name == "custom"
+    assert sorted((s.transport, s.users, s.poll_interval) for s in runs) == [
+        ("short_poll", 5, 0.5), ("short_poll", 5, 2.0), ("short_poll", 10, 0.5),
+        ("short_poll", 10, 2.0), ("websocket", 5, 1.0), ("websocket", 10, 1.0),
+    ]  # fmt: skip
+    assert {s.window for s in runs} == {3.0}
+
+
+def test_an_unknown_transport_is_refused():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    with pytest.raises(SystemExit, match="carrier_pigeon"):
+        bench.build_plan(parser.parse_args(["--transports", "carrier_pigeon"]))
+
+
+# -- the sweep's command stays light --------------------------------------------------------
+
+
+def test_importing_the_sweep_loads_neither_locust_nor_gevent():
+    heavy = "('locust', 'gevent', 'geventhttpclient')"
+    loaded = f"[m for m in sys.modules if m.split('.')[0] in {heavy}]"
+    code = f"import sys, loadtests.bench; print({loaded})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
