@@ -86,9 +86,6 @@ class Chat:
             self.logout(session)
         return [s.name for s in idle]
 
-    def user_exists(self, name: str) -> bool:
-        return name in self._by_name
-
     # -- rooms ------------------------------------------------------------------------------
 
     def join(self, session: Session, room: Any) -> tuple[str, list[str]]:

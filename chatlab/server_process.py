@@ -48,10 +48,6 @@ class ServerProcess:
         self.url = self._announced_url(startup_timeout)
 
     @property
-    def ws_url(self) -> str:
-        return "ws" + self.url.removeprefix("http")
-
-    @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 

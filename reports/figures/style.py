@@ -9,7 +9,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from loadtests.results import RunRow
 
-from ..rows import BASELINE, TRANSPORTS, label
+from ..rows import BASELINE, TRANSPORTS
 
 COLORS = {
     "short_poll": "#d62728",
@@ -32,11 +32,6 @@ def ordered(transports: set[str]) -> list[str]:
     """Transports in the lab's order (short polling first), unknown ones last."""
     known = [t for t in (*TRANSPORTS, BASELINE) if t in transports]
     return known + sorted(transports - set(known))
-
-
-def legend_label(transport: str, rows: list[RunRow]) -> str:
-    invalid = sum(not row.valid for row in rows)
-    return label(transport) + (f" ({invalid} invalid)" if invalid else "")
 
 
 def marker_face(row: RunRow, transport: str) -> str:
@@ -85,10 +80,6 @@ def nothing_measured(rows: list[RunRow], what: str) -> str:
     reasons = sorted({reason for row in rows for reason in row.invalid_reasons})
     why = f" The runs were marked invalid: {'; '.join(reasons)}." if reasons else ""
     return f"No {what} in these {len(rows)} runs.{why}"
-
-
-def invalid_suffix(row: RunRow) -> str:
-    return "" if row.valid else "\n(invalid)"
 
 
 def plain_log_ticks(ax: Axes) -> None:
