@@ -23,7 +23,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner
 
 from .figures import latency_figures
-from .lab import DRAIN, READY, REPORT, WINDOW
+from .generator import DRAIN, READY, REPORT, WINDOW
 from .lab_files import SCENARIO_FILE, read_scenario, write_output
 from .ledger import LedgerReport
 from .options import ScenarioOptions

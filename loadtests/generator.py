@@ -37,10 +37,10 @@ def process_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class Lab:
+class Generator:
     """The generator role. One per process; reset at every test start."""
 
-    current: "Lab | None" = None
+    current: "Generator | None" = None
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
@@ -199,16 +199,16 @@ def install(environment: Environment, coordinate: Callable[[Environment], None])
 
 
 def _install_generator(environment: Environment) -> None:
-    lab = Lab.current = Lab(environment)
+    generator = Generator.current = Generator(environment)
     runner = environment.runner
-    environment.events.test_start.add_listener(lambda **_: lab.reset())
-    environment.events.spawning_complete.add_listener(lambda **_: lab.spawning_complete())
+    environment.events.test_start.add_listener(lambda **_: generator.reset())
+    environment.events.spawning_complete.add_listener(lambda **_: generator.spawning_complete())
 
     def on_window(environment: Environment, msg: Any, **_: Any) -> None:
-        lab.window_opened(float(msg.data["start"]))
+        generator.window_opened(float(msg.data["start"]))
 
     def on_drain(environment: Environment, msg: Any, **_: Any) -> None:
-        report = lab.drain()
+        report = generator.drain()
         if report:
             environment.runner.send_message(REPORT, report)
 
