@@ -12,15 +12,15 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chatlab.server_process import CHATLAB_SERVE, ServerProcess
+from lab.results import RunRow, write_summary
+from lab.run_files import read_latencies, read_scenario
+from lab.server_process import CHATLAB_SERVE, ServerProcess
 
 from .console import final_report, run_outcome
 from .figures import RunFacts, add_comparisons, derive_row
-from .lab_files import read_latencies, read_scenario
 from .options import HEADER_PROFILES, WORKLOADS
 from .plan import PRESETS, TARGETS, RunSpec, custom, with_window
 from .processes import BARE_BROADCAST, LOADTESTS, SERVER_CONFIG, Pinning, run_locust
-from .results import RunRow, write_summary
 from .sweep_environment import capture
 from .targets import evaluate
 

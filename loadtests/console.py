@@ -4,7 +4,7 @@ ratios (the argument the lab exists for), the targets, and every invalid run, lo
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .results import RunRow
+from lab.results import RunRow
 
 TRANSPORT_ORDER = ("short_poll", "long_poll", "sse", "websocket", "bare_broadcast")
 LABELS = {

@@ -22,9 +22,10 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import MasterRunner
 
+from lab.run_files import SCENARIO_FILE, read_scenario, write_output
+
 from .figures import latency_figures
 from .generator import DRAIN, READY, REPORT, WINDOW
-from .lab_files import SCENARIO_FILE, read_scenario, write_output
 from .ledger import LedgerReport
 from .options import ScenarioOptions
 

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
+
 from .plan import RunSpec
-from .results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
 
 GENERATOR_CPU_LIMIT = 85.0  # percent of one core; above it the run measured the generator
 CONNECTION_TRANSPORTS = ("long_poll", "sse", "websocket")  # whose `open` counts connections

@@ -1,4 +1,4 @@
-"""The processes of one run: the server under test (a `chatlab.server_process`) and the
+"""The processes of one run: the server under test (a `lab.server_process`) and the
 Locust load generator, each pinned to its own cores where the machine has more than one.
 """
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .results import RunRow
+from lab.results import RunRow
 
 
 @dataclass(frozen=True)

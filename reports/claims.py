@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .overhead import WS_ENVELOPE_BYTES
 from .rows import (

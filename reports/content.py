@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .claims import Claim, all_claims, baseline_comparison
 from .overhead import OverheadTable, header_table

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chat_core import Transport
-from loadtests.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
 
 from .rows import STANDARD_POLL_INTERVAL_S, delivered_in_window, overhead_per_msg, pick, where
 from .theory import (

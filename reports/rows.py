@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 TRANSPORTS: tuple[str, ...] = tuple(t.value for t in Transport)
 BASELINE = "bare_broadcast"  # a bare gevent WebSocket broadcast loop under the same load

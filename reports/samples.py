@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 _NAME_HINTS = ("latenc", "sample")
 _KEY_HINTS = ("latency", "latencies", "samples", "ms", "delay")

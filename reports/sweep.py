@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.results import RunRow, read_summary
+from lab.results import RunRow, read_summary
 
 from .samples import load_samples
 

@@ -13,7 +13,7 @@ machine: it is estimated from the same sweep's WebSocket median, and every figur
 from collections.abc import Sequence
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .rows import pick, where
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chatlab.server_process import ServerProcess
+from lab.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -86,7 +86,7 @@ def people() -> Iterator:
 
 
 def synthetic_row(transport: str, users: int, **fields: Any) -> Any:
-    from loadtests.results import RunRow
+    from lab.results import RunRow
 
     values: dict[str, Any] = {
         "run_id": f"synthetic-{transport}-{fields.get('workload', 'chat')}-{users}",
@@ -147,7 +147,7 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
     """A results folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
 
-    from loadtests.results import write_summary
+    from lab.results import write_summary
 
     write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
     if samples:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.lab_files import read_latencies
-from loadtests.results import read_summary
+from lab.results import read_summary
+from lab.run_files import read_latencies
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chat_core import Transport
-from loadtests.lab_files import read_latencies, read_scenario
+from lab.run_files import read_latencies, read_scenario
 
 LOADTESTS = Path(__file__).resolve().parent.parent / "loadtests"
 LOCUSTFILES = {

@@ -2,7 +2,7 @@
 
 from conftest import synthetic_row
 
-from loadtests.results import RunRow, read_summary, write_summary
+from lab.results import RunRow, read_summary, write_summary
 
 
 def test_summaries_round_trip_and_old_rows_still_load(tmp_path):

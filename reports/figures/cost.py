@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from ..rows import BASELINE, TRANSPORTS, comparable, label, pick, same_load, user_levels, where
 from .style import Notes, color, headroom, marker_face, ordered, say_missing

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .. import theory
 from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where

@@ -7,7 +7,7 @@ import textwrap
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from ..rows import BASELINE, TRANSPORTS
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from ..overhead import PROFILES
 from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where
