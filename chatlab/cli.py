@@ -9,6 +9,9 @@ import errno
 import socket
 import sys
 
+from loadtests import bench
+from reports import build
+
 
 def _port_in_use(host: str, port: int) -> bool:
     """Checked before gevent is loaded, so a refusal exits quietly, without gevent's
@@ -61,9 +64,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from loadtests import bench
-    from reports import build
-
     parser = argparse.ArgumentParser(prog="chatlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
