@@ -1,6 +1,8 @@
 """What the sweep, the report and the tests share, below all three: the results of a sweep
-(`results`, `run_files`), and the server under test in its own process (`server_process`).
+(`results`, `run_files`), the server under test in its own process (`server_process`) and
+its counters (`server_metrics`), and how a process reads its own CPU and memory
+(`process_usage`, which the servers use for their `/api/metrics` too).
 
-Imports nothing from `loadtests`, `reports` or `chatlab`, and nothing heavy (no Flask,
-gevent, Locust or matplotlib), so that every layer above may use it.
+Imports nothing from the rest of the project and nothing heavy (no Flask, gevent, Locust or
+matplotlib), so that every layer may use it.
 """

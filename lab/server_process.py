@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .server_metrics import read_metrics
+
 ROOT = Path(__file__).resolve().parent.parent
 CHATLAB_SERVE = ("chatlab", "serve")
 
@@ -85,8 +87,7 @@ class ServerProcess:
         raise RuntimeError(f"{self.url}/healthz never answered")
 
     def metrics(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/api/metrics", timeout=10) as answer:
-            return json.loads(answer.read())
+        return read_metrics(self.url)
 
     def stderr(self) -> str:
         if self.stderr_path is None:

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import time
-import urllib.request
 from array import array
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner
 
 from lab.run_files import SCENARIO_FILE, read_scenario, write_output
+from lab.server_metrics import read_metrics
 
 from .figures import latency_figures
 from .generator import DRAIN, READY, REPORT, WINDOW
@@ -38,8 +38,7 @@ def fetch_metrics(host: str | None) -> dict[str, Any] | None:
     if not host:
         return None
     try:
-        with urllib.request.urlopen(f"{host.rstrip('/')}/api/metrics", timeout=10) as answer:
-            return json.loads(answer.read())
+        return read_metrics(host)
     except (OSError, ValueError) as error:
         log.warning("chatlab: could not read the server's metrics: %s", error)
         return None

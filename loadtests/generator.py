@@ -13,7 +13,6 @@ through Locust's messaging, which a local runner delivers to itself:
 
 import os
 import random
-import resource
 import secrets
 import time
 from collections.abc import Callable
@@ -24,17 +23,14 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import STATE_SPAWNING, MasterRunner, WorkerRunner
 
+from lab.process_usage import cpu_seconds
+
 from .ledger import Ledger
 from .options import ScenarioOptions
 from .rooms import Room, RoomBook
 
 READY, WINDOW, DRAIN, REPORT = "chatlab_ready", "chatlab_window", "chatlab_drain", "chatlab_report"
 _TAGS = {"short_poll": "s", "long_poll": "l", "sse": "e", "websocket": "w"}
-
-
-def process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class Generator:
@@ -64,7 +60,7 @@ class Generator:
         self.spawned = False
         self.ready_sent = False
         self.window_start: float | None = None
-        self.cpu_start = process_cpu_seconds()
+        self.cpu_start = cpu_seconds()
         self.reported = False
         self._counter = 0
 
@@ -154,7 +150,7 @@ class Generator:
 
     def window_opened(self, start: float) -> None:
         self.window_start = start
-        self.cpu_start = process_cpu_seconds()
+        self.cpu_start = cpu_seconds()
 
     def drain(self) -> dict[str, Any]:
         """Stop sending, wait (bounded) for every owed delivery; this process's report."""
@@ -175,7 +171,7 @@ class Generator:
         return {
             "pid": os.getpid(),
             "users": len(self.users),
-            "cpu_seconds": process_cpu_seconds() - self.cpu_start,
+            "cpu_seconds": cpu_seconds() - self.cpu_start,
             "wall_seconds": end - started,
             "window_end": end,
             "transports": {

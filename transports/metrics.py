@@ -4,8 +4,6 @@ Transports only bump plain integers on the hot path; Prometheus text and the JSO
 built from them when someone asks.
 """
 
-import os
-import resource
 import socket
 import weakref
 from collections.abc import Iterator
@@ -16,12 +14,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import CollectorRegistry
 
 from chat_core import Session, Transport
+from lab.process_usage import process_usage
 
 from .wire_bytes import WireCount, read_wire_count
 
 API = "api"  # sends and room calls from clients that name no transport
 COUNTED = (*(str(t) for t in Transport), API)
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 class TransportCounters:
@@ -152,25 +150,15 @@ class Metrics:
 
     def snapshot(self) -> dict[str, Any]:
         self.settle_long_lived()
-        usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "transports": {name: c.as_dict() for name, c in self.transports.items()},
-            "process": {
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "rss_bytes": _rss_bytes(),
-                "pid": os.getpid(),
-            },
+            "process": process_usage(),
         }
 
     def prometheus_registry(self) -> CollectorRegistry:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Collector(self))
         return registry
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE_SIZE
 
 
 _PROMETHEUS = (
