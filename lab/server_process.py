@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .server_metrics import read_metrics
+from .servers import CHATLAB
 
 ROOT = Path(__file__).resolve().parent.parent
-CHATLAB_SERVE = ("chatlab", "serve")
 
 
 class ServerProcess:
@@ -28,7 +28,7 @@ class ServerProcess:
         config: dict[str, Any] | None = None,
         stderr: Path | None = None,
         cpus: frozenset[int] | None = None,
-        module: tuple[str, ...] = CHATLAB_SERVE,
+        module: tuple[str, ...] = CHATLAB.module,
         startup_timeout: float = 30.0,
     ) -> None:
         """Start the server; returns once it has announced its address (RuntimeError if not)."""

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from lab.results import RunRow, write_summary
 from lab.run_files import read_latencies, read_scenario
-from lab.server_process import CHATLAB_SERVE, ServerProcess
+from lab.server_process import ServerProcess
+from lab.servers import CHATLAB, SERVERS
 
 from .console import final_report, run_outcome
 from .figures import RunFacts, add_comparisons, derive_row
 from .options import HEADER_PROFILES, WORKLOADS
-from .plan import PRESETS, TARGETS, RunSpec, custom, with_window
-from .processes import BARE_BROADCAST, LOADTESTS, SERVER_CONFIG, Pinning, run_locust
+from .plan import PRESETS, TRANSPORT_CHOICES, RunSpec, custom, with_window
+from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
 from .sweep_environment import capture
 from .targets import evaluate
 
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument("--quick", action="store_true", help="about a minute (see below)")
     preset.add_argument("--targets", action="store_true", help="the target scenarios")
-    parser.add_argument("--transports", help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--transports", help=f"comma list of {', '.join(TRANSPORT_CHOICES)}")
     parser.add_argument("--users", help="comma list of user counts")
     parser.add_argument("--workload", choices=WORKLOADS, help="chat (default), ticker, burst, idle")
     parser.add_argument("--poll-interval", help="comma list of short-poll intervals, seconds")
@@ -62,8 +63,8 @@ def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
                  for name in ("transports", "users", "workload", "poll_interval",
                               "header_profile", "send_interval"))  # fmt: skip
     if chosen:
-        transports = _words(args.transports) or [t for t in TARGETS if t != "bare_broadcast"]
-        unknown = [t for t in transports if t not in TARGETS]
+        transports = _words(args.transports) or [str(t) for t in CHATLAB.transports]
+        unknown = [t for t in transports if t not in TRANSPORT_CHOICES]
         if unknown:
             raise SystemExit(f"chatlab bench: unknown transport(s): {', '.join(unknown)}")
         users = [int(u) for u in _words(args.users)] or [50, 200]
@@ -105,7 +106,7 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
         SERVER_CONFIG,
         stderr=folder / "server.stderr",
         cpus=pinning.server,
-        module=BARE_BROADCAST if spec.transport == "bare_broadcast" else CHATLAB_SERVE,
+        module=SERVERS[spec.server].module,
     )
     try:
         server.wait_healthy()
@@ -131,7 +132,7 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
         cores=cores,
         server_before=before,
     )
-    samples = read_latencies(folder, spec.client_transport)
+    samples = read_latencies(folder, spec.transport)
     return derive_row(spec, facts, scenario, samples, stats)
 
 

@@ -10,12 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chat_core import Transport
 from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
+from lab.servers import BARE_BROADCAST, CHATLAB
 
 from .plan import RunSpec
 
 GENERATOR_CPU_LIMIT = 85.0  # percent of one core; above it the run measured the generator
 CONNECTION_TRANSPORTS = ("long_poll", "sse", "websocket")  # whose `open` counts connections
+CHATLAB_WEBSOCKET = (CHATLAB.name, Transport.WEBSOCKET)  # what "against WebSocket" compares with
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def derive_row(
 ) -> RunRow:
     row = RunRow(
         run_id=facts.run_id,
+        server=spec.server,
         transport=spec.transport,
         workload=spec.workload,
         users=spec.users,
@@ -116,7 +120,7 @@ def derive_row(
 def _fill_from_scenario(
     row: RunRow, spec: RunSpec, scenario: dict[str, Any], samples: Sequence[float]
 ) -> None:
-    counts = scenario.get("transports", {}).get(spec.client_transport, {})
+    counts = scenario.get("transports", {}).get(spec.transport, {})
     for name in ("sent", "expected", "delivered", "lost", "duplicated", "out_of_order", "gaps",
                  "resumed", "unexpected", "reconnects", "send_failures", "abandoned"):  # fmt: skip
         setattr(row, name, int(counts.get(name, 0)))
@@ -139,13 +143,12 @@ def _fill_from_scenario(
         return
     seconds = float(window["seconds"])
     start, end = scenario.get("server_start"), scenario.get("server_end")
-    server_transport = spec.client_transport  # the bare server reports under "websocket"
     delivered = row.window_delivered
     row.window_s = seconds
     row.deliveries_per_s = delivered / seconds if seconds > 0 else 0.0
 
     def delta(key: str) -> int | None:
-        return counter_delta(start, end, server_transport, key)
+        return counter_delta(start, end, spec.transport, key)
 
     bytes_in, bytes_out = delta("bytes_in"), delta("bytes_out")
     if bytes_in is not None and bytes_out is not None:
@@ -160,7 +163,7 @@ def _fill_from_scenario(
     row.requests = delta("requests") or 0
     row.requests_per_s = row.requests / seconds if seconds > 0 else 0.0
     row.empty_polls = delta("empty_polls") or 0
-    if spec.client_transport in ("short_poll", "long_poll"):
+    if spec.transport in ("short_poll", "long_poll"):
         row.empty_poll_share = per(row.empty_polls, row.requests)
     row.server_delivered = delta("delivered") or 0
 
@@ -171,10 +174,8 @@ def _fill_from_scenario(
         cpu_per_msg = per(row.server_cpu_s, delivered)
         row.server_cpu_per_msg_us = cpu_per_msg * 1e6 if cpu_per_msg is not None else None
         row.server_rss_bytes = int(end["process"]["rss_bytes"])
-        row.open_connections = int(
-            end.get("transports", {}).get(server_transport, {}).get("open", 0)
-        )
-        if spec.client_transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
+        row.open_connections = int(end.get("transports", {}).get(spec.transport, {}).get("open", 0))
+        if spec.transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
             grown = row.server_rss_bytes - row.server_rss_before_bytes
             row.rss_per_connection_bytes = per(grown, row.open_connections)
 
@@ -213,26 +214,25 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
 
 
 def add_comparisons(rows: list[RunRow]) -> None:
-    """Fill the measured ratios: every transport against WebSocket under the same load,
-    and chatlab's WebSocket server against the bare broadcast loop."""
+    """Fill the measured ratios under the same load: every run against chatlab's WebSocket
+    run, and every WebSocket run against the bare broadcast loop's."""
 
     def key(row: RunRow) -> tuple:
         return (row.workload, row.users, row.room_size, row.send_interval_s, row.header_profile,
                 row.burst_size, row.private_share)  # fmt: skip
 
-    websocket = {key(r): r for r in rows if r.transport == "websocket"}
-    bare = {key(r): r for r in rows if r.transport == "bare_broadcast"}
+    websocket = {key(r): r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
+    bare = {key(r): r for r in rows if r.server == BARE_BROADCAST.name}
     for row in rows:
-        if row.transport in ("websocket", "bare_broadcast"):
-            baseline = bare.get(key(row)) if row.transport == "websocket" else None
-            if baseline is not None:
-                row.bare_run_id = baseline.run_id
-                row.server_cpu_per_msg_vs_bare = ratio(
-                    row.server_cpu_per_msg_us, baseline.server_cpu_per_msg_us
-                )
+        if row.server == BARE_BROADCAST.name:
             continue
+        if row.transport == Transport.WEBSOCKET and (loop := bare.get(key(row))) is not None:
+            row.bare_run_id = loop.run_id
+            row.server_cpu_per_msg_vs_bare = ratio(
+                row.server_cpu_per_msg_us, loop.server_cpu_per_msg_us
+            )
         baseline = websocket.get(key(row))
-        if baseline is None:
+        if baseline is None or baseline is row:
             continue
         row.websocket_run_id = baseline.run_id
         row.wire_bytes_per_msg_vs_websocket = ratio(

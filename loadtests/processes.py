@@ -18,7 +18,6 @@ ROOT = LOADTESTS.parent
 # The server's rate limit (20 a second, bursts of 40) is a guard for the chat, not a subject
 # of the lab: the burst workload would hit it. Recorded with every sweep's environment.
 SERVER_CONFIG = {"RATE_PER_SECOND": 1000, "RATE_BURST": 1000}
-BARE_BROADCAST = ("loadtests.bare_broadcast",)
 
 
 @dataclass(frozen=True)

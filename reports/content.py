@@ -57,6 +57,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 # The runs table: a column title and how to read it from a row.
 RUN_COLUMNS: tuple[tuple[str, Callable[[RunRow], str]], ...] = (
     ("run", lambda r: r.run_id),
+    ("server", lambda r: r.server),
     ("transport", lambda r: label(r.transport)),
     ("workload", lambda r: r.workload),
     ("users", lambda r: str(r.users)),

@@ -86,10 +86,14 @@ def people() -> Iterator:
 
 
 def synthetic_row(transport: str, users: int, **fields: Any) -> Any:
+    """A row of chatlab's server over `transport`, or of another `server=` over it."""
     from lab.results import RunRow
+    from lab.servers import CHATLAB
 
+    server = fields.get("server", CHATLAB.name)
+    what = transport if server == CHATLAB.name else server
     values: dict[str, Any] = {
-        "run_id": f"synthetic-{transport}-{fields.get('workload', 'chat')}-{users}",
+        "run_id": f"synthetic-{what}-{fields.get('workload', 'chat')}-{users}",
         "transport": transport,
         "workload": "chat",
         "users": users,

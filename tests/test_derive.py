@@ -178,7 +178,9 @@ def test_ratios_compare_with_websocket_and_websocket_with_the_bare_loop():
         synthetic_row(
             "short_poll", 100, run_id="sp", wire_bytes_per_msg=800.0, server_cpu_per_msg_us=400.0
         ),
-        synthetic_row("bare_broadcast", 100, run_id="bare", server_cpu_per_msg_us=20.0),
+        synthetic_row(
+            "websocket", 100, server="bare_broadcast", run_id="bare", server_cpu_per_msg_us=20.0
+        ),
         synthetic_row("long_poll", 300, run_id="other", wire_bytes_per_msg=1.0),
     ]
     add_comparisons(rows)

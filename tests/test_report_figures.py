@@ -108,7 +108,9 @@ def test_the_poll_interval_figure_draws_each_interval(ax: Axes) -> None:
 
 
 def test_the_baseline_is_drawn_beside_the_transports(ax: Axes) -> None:
-    rows = synthetic_chat_rows() + [synthetic_row("bare_broadcast", 40, server_cpu_per_msg_us=9.0)]
+    rows = synthetic_chat_rows() + [
+        synthetic_row("websocket", 40, server="bare_broadcast", server_cpu_per_msg_us=9.0)
+    ]
     notes = figures.cpu_per_message(ax, rows)
     assert "bare gevent broadcast (baseline), rooms of 10" in texts(ax)
     assert "×5.6" in texts(ax)  # 50 µs against the loop's 9 µs, same load

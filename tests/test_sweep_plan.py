@@ -47,7 +47,7 @@ def test_the_default_preset_holds_what_the_report_draws():
     assert len(intervals) >= 3
     assert {s.transport for s in default if s.workload == "idle"} >= {"websocket", "long_poll"}
     assert {s.transport for s in default if s.workload == "burst"} == set(plan.TRANSPORTS)
-    assert any(s.transport == plan.BARE for s in default)
+    assert any((s.server, s.transport) == (plan.BARE, "websocket") for s in default)
 
 
 def test_choosing_on_the_command_line_makes_every_combination():
@@ -82,3 +82,19 @@ def test_importing_the_sweep_loads_neither_locust_nor_gevent():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_run_is_a_server_and_one_of_the_transports_it_speaks():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--transports", "websocket,bare_broadcast,bare_broadcast:websocket"])
+    _, runs = bench.build_plan(args)
+    assert {(s.server, s.transport) for s in runs} == {
+        ("chatlab", "websocket"),
+        ("bare_broadcast", "websocket"),
+    }
+    names = [spec.run_name(i) for i, spec in enumerate(runs, 1)]
+    assert names[:2] == ["01-websocket-chat-u50", "02-bare_broadcast-websocket-chat-u50"]
+    assert {s.locustfile for s in runs} == {"ws.py"}
+    with pytest.raises(SystemExit, match="bare_broadcast:sse"):
+        bench.build_plan(parser.parse_args(["--transports", "bare_broadcast:sse"]))

@@ -14,7 +14,16 @@ from chat_core import Transport
 from lab.results import RunRow
 
 from .. import theory
-from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where
+from ..rows import (
+    TRANSPORTS,
+    chatlab_rows,
+    common_level,
+    comparable,
+    label,
+    pick,
+    user_levels,
+    where,
+)
 from .style import (
     THEORY,
     Notes,
@@ -63,7 +72,7 @@ def latency_cdf(
         style = {"color": color(transport), "linestyle": "-" if row.valid else "--"}
         drawn += _distribution(ax, row, samples, name, style, notes)
     # long polling's "up to three transits" shows when messages come back to back
-    burst = pick(where(rows, workload="burst", transport=Transport.LONG_POLL))
+    burst = pick(chatlab_rows(rows, workload="burst", transport=Transport.LONG_POLL))
     if drawn and burst is not None and workload != "burst":
         name = f"long polling, bursts of {getattr(burst, 'burst_size', 0) or 'several'}"
         style = {"color": color(Transport.LONG_POLL), "linestyle": "-."}
@@ -236,7 +245,7 @@ def _theory_against_users(ax: Axes, rows: Sequence[RunRow], notes: Notes) -> Non
 def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
     """Short polling's latency against its bytes per message as the poll interval changes."""
     notes: Notes = []
-    polls = where(rows, transport=Transport.SHORT_POLL)
+    polls = chatlab_rows(rows, transport=Transport.SHORT_POLL)
     ax.set_xlabel("wire bytes per delivered message (both directions)")
     ax.set_ylabel("mean delivery latency (ms)")
     ax.set_title("Short polling: the poll interval trades latency for bytes")
@@ -306,7 +315,7 @@ def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
             label="theory: interval / 2 + one transit",
         )
         notes.append(_transit_note(transit))
-    ws = pick(where(rows, transport=Transport.WEBSOCKET, workload=workload, users=users))
+    ws = pick(chatlab_rows(rows, transport=Transport.WEBSOCKET, workload=workload, users=users))
     if ws is not None and ws.wire_bytes_per_msg is not None and ws.latency_mean_ms is not None:
         ax.plot(
             ws.wire_bytes_per_msg,

@@ -30,7 +30,7 @@ def color(transport: str) -> str:
 
 def ordered(transports: set[str]) -> list[str]:
     """Transports in the lab's order (short polling first), unknown ones last."""
-    known = [t for t in (*TRANSPORTS, BASELINE) if t in transports]
+    known = [t for t in TRANSPORTS if t in transports]
     return known + sorted(transports - set(known))
 
 

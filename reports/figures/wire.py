@@ -8,7 +8,16 @@ from matplotlib.patches import Patch
 from lab.results import RunRow
 
 from ..overhead import PROFILES
-from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where
+from ..rows import (
+    TRANSPORTS,
+    chatlab_rows,
+    common_level,
+    comparable,
+    label,
+    pick,
+    user_levels,
+    where,
+)
 from .style import Notes, color, headroom, ordered, say_missing
 
 _WORKLOADS = ("ticker", "chat")  # the header argument's own case first
@@ -17,7 +26,7 @@ _WORKLOADS = ("ticker", "chat")  # the header argument's own case first
 def _workload(rows: Sequence[RunRow], workload: str | None) -> str | None:
     if workload is not None:
         return workload
-    return next((w for w in _WORKLOADS if where(rows, workload=w)), None)
+    return next((w for w in _WORKLOADS if chatlab_rows(rows, workload=w)), None)
 
 
 def _split(row: RunRow) -> dict[str, tuple[float, float]] | None:
@@ -48,7 +57,7 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
         ax.set_title("Wire bytes per delivered message")
         say_missing(ax, notes, "No ticker or chat runs: run `chatlab bench --quick`.")
         return notes
-    chosen = where(rows, workload=workload)
+    chosen = chatlab_rows(rows, workload=workload)
     users = common_level(chosen, TRANSPORTS) or user_levels(chosen)[-1]
     ax.set_title(f"Wire bytes per delivered message, {workload} workload, {users} users")
     if workload != "ticker":
