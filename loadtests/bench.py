@@ -1,5 +1,5 @@
 """`chatlab bench`: the sweep. For every run of a plan: a fresh server on its own core, Locust
-headless on the others, the figures of MEASURING.md, one row each.
+headless on the others, the numbers MEASURING.md defines, one row each.
 
 Nothing here imports Locust or gevent: they run in subprocesses.
 """
@@ -18,7 +18,7 @@ from lab.server_process import ServerProcess
 from lab.servers import CHATLAB, SERVERS
 
 from .console import final_report, run_outcome
-from .figures import RunFacts, add_comparisons, derive_row
+from .derive import RunFacts, add_comparisons, derive_row
 from .options import HEADER_PROFILES, WORKLOADS
 from .plan import PRESETS, TRANSPORT_CHOICES, RunSpec, custom, with_window
 from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
@@ -99,7 +99,7 @@ def locust_arguments(spec: RunSpec, url: str, folder: Path) -> list[str]:
 
 
 def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: int) -> RunRow:
-    """One run: a fresh server, Locust against it, and the row of figures."""
+    """One run: a fresh server, Locust against it, and its row."""
     folder.mkdir(parents=True, exist_ok=True)
     started = _now()
     server = ServerProcess(

@@ -19,7 +19,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 def run_outcome(row: RunRow) -> str:
     """One line after a run."""
-    figures = [
+    numbers = [
         f"p50 {_num(row.latency_p50_ms, 2)} / p99 {_num(row.latency_p99_ms, 2)} ms",
         f"{_num(row.deliveries_per_s, 0)} deliveries/s",
         f"{_num(row.wire_bytes_per_msg, 0)} B/msg",
@@ -27,9 +27,9 @@ def run_outcome(row: RunRow) -> str:
         f"generator {_num(row.generator_cpu_percent, 0)}%",
     ]
     if row.rss_per_connection_bytes is not None and row.workload == "idle":
-        figures.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
+        numbers.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
     verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)
-    return "        " + ", ".join(figures) + f"  [{verdict}]"
+    return "        " + ", ".join(numbers) + f"  [{verdict}]"
 
 
 def _kib(row: RunRow) -> str:
@@ -135,7 +135,7 @@ def targets(results: list[dict[str, Any]]) -> list[str]:
         for check in result["checks"]:
             value = "-" if check["value"] is None else f"{check['value']:,.4g}"
             limit = f"{check['limit']:g} {check['unit']}".strip()
-            lines.append(f"    {check['figure']}: {value} {check['unit']} (limit {limit}) — "
+            lines.append(f"    {check['measure']}: {value} {check['unit']} (limit {limit}) — "
                          f"{check['note']}")  # fmt: skip
     return lines
 

@@ -8,7 +8,7 @@ then plays its part in the workload:
   privately to another member of its room;
 - ticker: the room's first member publishes every S seconds (default 1); the others listen;
 - burst: the room's first member sends B messages back to back every S seconds;
-- idle: nobody sends (connections held open, for the memory figures).
+- idle: nobody sends (connections held open, for memory per connection).
 
 Every delivery is a `deliver` request in Locust's statistics, timed from the sender's `ts`.
 """

@@ -14,7 +14,7 @@ from lab.servers import CHATLAB
 
 @dataclass(frozen=True)
 class Check:
-    figure: str
+    measure: str  # what is checked, e.g. "p99 delivery latency"
     value: Callable[[RunRow], float | None]
     limit: float
     unit: str
@@ -24,14 +24,14 @@ class Check:
     def evaluate(self, row: RunRow) -> dict[str, Any]:
         value = self.value(row)
         if value is None:
-            return {"figure": self.figure, "value": None, "limit": self.limit, "unit": self.unit,
+            return {"measure": self.measure, "value": None, "limit": self.limit, "unit": self.unit,
                     "met": False, "note": "not measured"}  # fmt: skip
         met = value < self.limit if self.below else value >= self.limit
         note = "met" if met else "missed"
         if self.margin:
             off = (value - self.limit) / self.limit * 100
             note += f": {abs(off):.0f}% {'below' if off < 0 else 'above'} the limit"
-        return {"figure": self.figure, "value": value, "limit": self.limit, "unit": self.unit,
+        return {"measure": self.measure, "value": value, "limit": self.limit, "unit": self.unit,
                 "met": met, "note": note}  # fmt: skip
 
 

@@ -49,7 +49,7 @@ def test_the_sweep_writes_its_files(sweep):
     assert json.loads((folder / "targets.json").read_text())
 
 
-def test_every_figure_is_present_and_sane(sweep):
+def test_every_number_is_present_and_sane(sweep):
     _, folder = sweep
     _, rows = read_summary(folder)
     for row in rows:

@@ -1,4 +1,4 @@
-"""A run's row from what it left behind: percentiles, per-message figures, validity, and the
+"""A run's row from what it left behind: percentiles, per-message numbers, validity, and the
 ratios between runs. Fixed inputs: no server, no Locust."""
 
 from array import array
@@ -6,12 +6,12 @@ from array import array
 import pytest
 from conftest import synthetic_row
 
-from loadtests.figures import (
+from loadtests.derive import (
     RunFacts,
     add_comparisons,
     counter_delta,
     derive_row,
-    latency_figures,
+    latency_summary,
     percentile,
 )
 from loadtests.plan import RunSpec
@@ -34,9 +34,9 @@ def test_percentiles_of_few_samples_are_samples():
     assert percentile([], 50) is None
 
 
-def test_latency_figures_sort_their_samples():
-    figures = latency_figures(array("f", [4.0, 1.0, 3.0, 2.0]))
-    assert figures == {"samples": 4, "p50": 2.0, "p95": 4.0, "p99": 4.0, "max": 4.0,
+def test_latency_summary_sorts_its_samples():
+    summary = latency_summary(array("f", [4.0, 1.0, 3.0, 2.0]))
+    assert summary == {"samples": 4, "p50": 2.0, "p95": 4.0, "p99": 4.0, "max": 4.0,
                        "mean": 2.5}  # fmt: skip
 
 
@@ -92,7 +92,7 @@ FACTS = RunFacts("01-short_poll", "t0", "t1", locust_exit_code=0, server_pinned=
 SAMPLES = array("f", [float(n) for n in range(1, 801)])
 
 
-def test_per_message_figures_divide_the_window_by_its_deliveries():
+def test_per_message_numbers_divide_the_window_by_its_deliveries():
     row = derive_row(SPEC, FACTS, _scenario(), SAMPLES, [{"num_failures": 0}])
     assert row.window_delivered == 800
     assert row.deliveries_per_s == 80

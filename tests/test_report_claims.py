@@ -146,7 +146,7 @@ def test_runs_that_vary_another_knob_stay_out_of_the_everyday_comparison() -> No
     assert "12.0× the requests per second" in claim.evidence
 
 
-def test_per_message_figures_use_the_deliveries_inside_the_measurement_window() -> None:
+def test_per_message_numbers_use_the_deliveries_inside_the_measurement_window() -> None:
     rows = swap(synthetic_chat_rows(), "long_poll", 40, delivered=1000, window_delivered=600)
     assert "1.00 HTTP requests per delivered message" in long_poll_reconnects(rows).evidence
 

@@ -16,7 +16,7 @@ from reports.theory import (
 
 @pytest.mark.parametrize("clients", KAAZING_CLIENTS)
 def test_the_published_throughputs_follow_from_871_and_2_bytes(clients: int) -> None:
-    # the article's figures, to the digits it printed (6.6, 66, 665; 0.015, 0.153, 1.526)
+    # the article's numbers, to the digits it printed (6.6, 66, 665; 0.015, 0.153, 1.526)
     for each, published in (
         (KAAZING_POLL_BYTES, KAAZING_POLLING_MBPS[clients]),
         (KAAZING_FRAME_BYTES, KAAZING_WEBSOCKET_MBPS[clients]),

@@ -105,7 +105,7 @@ def test_a_session_sees_the_bytes_its_own_traffic_cost(server, people):
     assert third["bytes_in"] > first["bytes_in"] and third["bytes_out"] > first["bytes_out"]
 
 
-def test_prometheus_text_and_process_figures(server):
+def test_prometheus_text_and_process_usage(server):
     text = requests.get(f"{server.url}/metrics", timeout=10).text
     for transport in Transport:
         assert f'chatlab_requests_total{{transport="{transport}"}}' in text

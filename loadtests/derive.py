@@ -1,4 +1,5 @@
-"""The figures of MEASURING.md, computed from what a run left behind. Pure arithmetic.
+"""A run's row: the numbers MEASURING.md defines, derived from what the run left behind.
+Pure arithmetic.
 
 Inputs: the scenario's own output (counts, the measurement window, the server's metrics at
 its start and end, the generators' CPU), the raw latency samples, Locust's JSON statistics,
@@ -46,7 +47,7 @@ def percentile(ordered: Sequence[float], p: float) -> float | None:
     return float(ordered[rank - 1])
 
 
-def latency_figures(samples: Iterable[float]) -> dict[str, float | int | None]:
+def latency_summary(samples: Iterable[float]) -> dict[str, float | int | None]:
     ordered = sorted(samples)
     count = len(ordered)
     return {
@@ -127,7 +128,7 @@ def _fill_from_scenario(
     row.window_delivered = int(counts.get("window_delivered", 0))
     row.payload_bytes_per_msg = per(counts.get("payload_bytes"), counts.get("delivered"))
 
-    latency = latency_figures(samples)
+    latency = latency_summary(samples)
     row.latency_samples = int(latency["samples"] or 0)
     row.latency_p50_ms, row.latency_p95_ms = latency["p50"], latency["p95"]
     row.latency_p99_ms, row.latency_max_ms = latency["p99"], latency["max"]
