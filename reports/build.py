@@ -1,6 +1,6 @@
 """`chatlab report [RESULTS_DIR]`: turn a sweep's results into `RESULTS_DIR/report/`.
 
-Writes `index.html` (self-contained, figures embedded), `summary.md` and one PNG per figure,
+Writes `index.html` (self-contained, plots embedded), `summary.md` and one PNG per plot,
 then prints the path of index.html as its last line. Without RESULTS_DIR, the newest folder
 under `results/` is used. matplotlib is imported only when a report is built, because the
 CLI imports this module to build its parser.
@@ -53,14 +53,14 @@ def run(args: argparse.Namespace) -> int:
 
 def build_report(folder: Path) -> Path:
     """Write the report into `folder/report/` and return the path of its index.html."""
-    from .render import render_figures  # matplotlib, only now
+    from .render import render_plots  # matplotlib, only now
 
     sweep = load_sweep(folder)
-    content = compute(sweep, render_figures(sweep))
+    content = compute(sweep, render_plots(sweep))
     out = folder / REPORT_FOLDER
     out.mkdir(parents=True, exist_ok=True)
-    for figure in content.figures:
-        (out / figure.file_name).write_bytes(figure.png)
+    for plot in content.plots:
+        (out / plot.file_name).write_bytes(plot.png)
     (out / "summary.md").write_text(render_markdown(content))
     index = out / "index.html"
     index.write_text(render_html(content))

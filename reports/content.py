@@ -14,7 +14,7 @@ from .sweep import Sweep
 
 
 @dataclass(frozen=True)
-class RenderedFigure:
+class RenderedPlot:
     name: str
     title: str
     png: bytes
@@ -32,21 +32,21 @@ class ReportContent:
     claims: list[Claim]
     baseline: list[str]
     table: OverheadTable
-    figures: list[RenderedFigure]
+    plots: list[RenderedPlot]
 
     @property
     def invalid_runs(self) -> list[RunRow]:
         return [row for row in self.sweep.rows if not row.valid]
 
 
-def compute(sweep: Sweep, figures: list[RenderedFigure]) -> ReportContent:
+def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
     return ReportContent(
         title=f"chatlab report: {sweep.folder.name}",
         sweep=sweep,
         claims=all_claims(sweep.rows),
         baseline=baseline_comparison(sweep.rows),
         table=header_table(sweep.rows),
-        figures=figures,
+        plots=plots,
     )
 
 
@@ -76,7 +76,7 @@ RUN_COLUMNS: tuple[tuple[str, Callable[[RunRow], str]], ...] = (
 
 
 def fmt_mbps(value: float, published: bool) -> str:
-    """Published figures as the article printed them; measured ones to three digits or so."""
+    """Published numbers as the article printed them; measured ones to three digits or so."""
     if published:
         return f"{value:g}"
     for limit, digits in ((100, 0), (10, 1), (1, 2)):

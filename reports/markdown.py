@@ -1,4 +1,4 @@
-"""The report as a Markdown summary, with the figures' PNG files beside it."""
+"""The report as a Markdown summary, with the plots' PNG files beside it."""
 
 from .content import RUN_COLUMNS, TABLE_CLIENTS_HEADER, ReportContent, fmt_mbps
 from .overhead import KAAZING_CLIENTS
@@ -50,10 +50,10 @@ def render_markdown(content: ReportContent) -> str:
     header += [f"{h} (Mbps)" for h in TABLE_CLIENTS_HEADER] + ["TCP/IP headers, bytes"]
     out += _table(header, rows) + [""]
     out += [f"- {s}" for s in table.differences + table.missing]
-    out += ["", "## Figures", ""]
-    for figure in content.figures:
-        out += [f"### {figure.title}", "", f"![{figure.title}]({figure.file_name})", ""]
-        out += [f"- {note}" for note in figure.notes] + [""]
+    out += ["", "## Plots", ""]
+    for plot in content.plots:
+        out += [f"### {plot.title}", "", f"![{plot.title}]({plot.file_name})", ""]
+        out += [f"- {note}" for note in plot.notes] + [""]
     out += ["## Runs", ""]
     out += _table(
         [title for title, _ in RUN_COLUMNS],

@@ -179,6 +179,6 @@ def differences(lines: Sequence[TableLine]) -> list[str]:
                 f"TCP/IP headers would add about {line.tcpip_estimate:,.0f} bytes per "
                 f"{'poll' if line.what == 'polling' else 'message'} ({line.profile}): an "
                 f"estimate from segment counts × {TCPIP_HEADER_BYTES_ESTIMATE} bytes, not a "
-                "count; neither the article's figures nor the measured ones above include it."
+                "count; neither the article's numbers nor the measured ones above include it."
             )
     return said

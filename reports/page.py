@@ -1,4 +1,4 @@
-"""The report as one self-contained HTML page: figures embedded as data URIs, styles inline,
+"""The report as one self-contained HTML page: plots embedded as data URIs, styles inline,
 nothing fetched from anywhere, so it opens offline from a copied folder or an e-mail."""
 
 import base64
@@ -8,7 +8,7 @@ import re
 from .content import (
     RUN_COLUMNS,
     TABLE_CLIENTS_HEADER,
-    RenderedFigure,
+    RenderedPlot,
     ReportContent,
     environment_items,
     fmt_mbps,
@@ -48,12 +48,12 @@ def _claims(content: ReportContent) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def _figure(figure: RenderedFigure) -> str:
-    data = base64.b64encode(figure.png).decode()
-    notes = "".join(f"<li>{_text(n)}</li>" for n in figure.notes)
+def _plot(plot: RenderedPlot) -> str:
+    data = base64.b64encode(plot.png).decode()
+    notes = "".join(f"<li>{_text(n)}</li>" for n in plot.notes)
     return (
-        f'<figure id="{figure.name}"><h3>{_text(figure.title)}</h3>'
-        f'<img alt="{html.escape(figure.title)}" src="data:image/png;base64,{data}">'
+        f'<figure id="{plot.name}"><h3>{_text(plot.title)}</h3>'
+        f'<img alt="{html.escape(plot.title)}" src="data:image/png;base64,{data}">'
         f"<figcaption><ul>{notes}</ul></figcaption></figure>"
     )
 
@@ -118,8 +118,8 @@ those runs; lines marked theory or estimate are labelled so.</p>
 <ul>{baseline}</ul>
 <h2>Header overhead: the classic table, measured</h2>
 {_overhead(content.table)}
-<h2>Figures</h2>
-{"".join(_figure(f) for f in content.figures)}
+<h2>Plots</h2>
+{"".join(_plot(p) for p in content.plots)}
 <h2>Runs</h2>
 {_runs(content)}
 <h2>Environment</h2>

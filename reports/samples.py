@@ -3,7 +3,7 @@
 The sweep keeps each run's samples in `<results>/<run_id>/`; their exact file format is the
 sweep's choice, so this reader accepts the plain ones (JSON, JSON lines, CSV, one number a
 line, raw float32 arrays, .npy; optionally gzipped) and looks for a latency column or key.
-A run without readable samples is simply absent from the answer: the CDF figure then says
+A run without readable samples is simply absent from the answer: the CDF plot then says
 so and falls back to the row's percentiles.
 """
 

@@ -7,7 +7,7 @@
 - SSE and WebSocket: one transit.
 
 "One transit" (sender → server → receiver) is not known from first principles on a given
-machine: it is estimated from the same sweep's WebSocket median, and every figure says so.
+machine: it is estimated from the same sweep's WebSocket median, and every plot says so.
 """
 
 from collections.abc import Sequence

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
 
-from reports.figures import FIGURES
+from reports.plots import PLOTS
 
 
 def report(*args: str) -> subprocess.CompletedProcess:
@@ -28,10 +28,10 @@ def test_the_report_lands_in_the_results_folder_and_its_path_is_printed_last(
     assert done.returncode == 0, done.stderr
     index = synthetic_sweep / "report" / "index.html"
     assert done.stdout.strip().splitlines()[-1] == str(index)
-    for spec in FIGURES:
+    for spec in PLOTS:
         assert (synthetic_sweep / "report" / f"{spec.name}.png").stat().st_size > 1000
     page = index.read_text()
-    assert page.count('src="data:image/png;base64,') == len(FIGURES)
+    assert page.count('src="data:image/png;base64,') == len(PLOTS)
     assert "could not be drawn" not in page
     # viewable offline: nothing is loaded from anywhere
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
@@ -47,7 +47,7 @@ def test_the_claims_are_stated_with_the_computed_ratios(synthetic_sweep: Path) -
         assert "12.0× the requests per second" in text
         assert "871" in text and "0.153" in text  # the article's table, beside ours
     assert '<span class="verdict supported">supported</span>' in page
-    for spec in FIGURES:
+    for spec in PLOTS:
         assert f"]({spec.name}.png)" in summary
 
 
@@ -92,17 +92,17 @@ def test_building_the_cli_parser_does_not_import_matplotlib() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
-def test_a_figure_that_fails_is_reported_in_place_and_the_rest_still_built(
+def test_a_plot_that_fails_is_reported_in_place_and_the_rest_still_built(
     synthetic_sweep: Path, monkeypatch
 ) -> None:
     from reports import render
     from reports.build import build_report
-    from reports.figures import FigureSpec
+    from reports.plots import PlotSpec
 
     def broken(ax, sweep):
         raise ValueError("no such column")
 
-    monkeypatch.setattr(render, "FIGURES", (FigureSpec("broken", "Broken", broken), *FIGURES))
+    monkeypatch.setattr(render, "PLOTS", (PlotSpec("broken", "Broken", broken), *PLOTS))
     page = build_report(synthetic_sweep).read_text()
-    assert "This figure could not be drawn: ValueError: no such column" in page
-    assert page.count('src="data:image/png;base64,') == len(FIGURES) + 1
+    assert "This plot could not be drawn: ValueError: no such column" in page
+    assert page.count('src="data:image/png;base64,') == len(PLOTS) + 1

@@ -1,6 +1,6 @@
-"""Latency figures, with theory drawn beside each measurement (MEASURING.md).
+"""Latency plots, with theory drawn beside each measurement (MEASURING.md).
 
-One transit is estimated from the same sweep's WebSocket median; every figure that uses the
+One transit is estimated from the same sweep's WebSocket median; every plot that uses the
 estimate says so in its notes and on the axes.
 """
 

@@ -1,5 +1,5 @@
-"""What every figure shares: one colour per transport, how invalid runs look, and how a
-figure says that its data is missing (on the axes itself, so a PNG never lies by omission)."""
+"""What every plot shares: one colour per transport, how invalid runs look, and how a
+plot says that its data is missing (on the axes itself, so a PNG never lies by omission)."""
 
 import re
 import textwrap
@@ -21,7 +21,7 @@ COLORS = {
 THEORY = {"color": "#7f7f7f", "linestyle": ":", "linewidth": 1.5}
 INVALID_HATCH = "xx"
 
-Notes = list[str]  # what a figure could not draw, or where it estimates: shown under it
+Notes = list[str]  # what a plot could not draw, or where it estimates: shown under it
 
 
 def color(transport: str) -> str:
