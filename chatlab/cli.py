@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_arguments(bench_parser)
     bench_parser.set_defaults(run=bench.run)
 
-    report_parser = commands.add_parser("report", help="turn a results folder into a report")
+    report_parser = commands.add_parser("report", help="turn a sweep's folder into a report")
     build.add_arguments(report_parser)
     report_parser.set_defaults(run=build.run)
     return parser

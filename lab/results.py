@@ -1,8 +1,9 @@
 """The shape of a sweep's results: one row per run, shared by the sweep and the report.
 
-A results folder `results/<timestamp>/` holds `summary.json` ({"environment": {...},
-"rows": [RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the
-Locust JSON, the scenario's own counts and the raw latency samples.
+Every sweep makes its own folder `<timestamp>/` under the results root (`results/` unless
+told otherwise). A sweep's folder holds `summary.json` ({"environment": {...}, "rows":
+[RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the Locust JSON
+and the scenario's run files (`lab.run_files`).
 """
 
 import csv
@@ -18,6 +19,8 @@ from .servers import BARE_BROADCAST, CHATLAB
 # Bytes of IPv4 + TCP headers (with timestamps) per segment: the basis of the TCP/IP overhead
 # *estimate*; the real number depends on options, MTU and the path.
 TCPIP_HEADER_BYTES_ESTIMATE = 52
+RESULTS_ROOT = Path("results")  # where sweeps make their folders unless told otherwise
+SUMMARY_FILE = "summary.json"
 
 
 @dataclass
@@ -134,7 +137,7 @@ def csv_columns() -> list[str]:
 def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     summary = {"environment": environment, "rows": [row.as_dict() for row in rows]}
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     with (folder / "summary.csv").open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=csv_columns())
         writer.writeheader()
@@ -145,5 +148,5 @@ def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow])
 
 
 def read_summary(folder: Path) -> tuple[dict[str, Any], list[RunRow]]:
-    summary = json.loads((Path(folder) / "summary.json").read_text())
+    summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
     return summary["environment"], [RunRow.from_dict(row) for row in summary["rows"]]

@@ -12,7 +12,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab.results import RunRow, write_summary
+from lab.results import RESULTS_ROOT, RunRow, write_summary
 from lab.run_files import read_latencies, read_scenario
 from lab.server_process import ServerProcess
 from lab.servers import CHATLAB, SERVERS
@@ -54,8 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--header-profile", choices=HEADER_PROFILES, default=None)
     parser.add_argument("--send-interval", type=float, help="seconds between a user's messages")
     parser.add_argument("--duration", type=float, help="seconds measured per run")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"),
-                        help="where the sweep's folder is made (default: results/)")  # fmt: skip
+    parser.add_argument(
+        "--results-root",
+        type=Path,
+        default=RESULTS_ROOT,
+        help=f"where the sweep makes its folder (default: {RESULTS_ROOT}/)",
+    )
+    # --results-root's old name, kept (hidden) for scripts that still use it
+    parser.add_argument("--results-dir", type=Path, dest="results_root", help=argparse.SUPPRESS)
 
 
 def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
@@ -159,7 +165,7 @@ def _new_folder(parent: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     preset, plan = build_plan(args)
-    folder = _new_folder(args.results_dir.resolve())  # Locust runs in each run's own folder
+    folder = _new_folder(args.results_root.resolve())  # Locust runs in each run's own folder
     pinning = Pinning.choose()
     environment = capture(preset, plan, pinning)
     cores = int(environment["cores"])

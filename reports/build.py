@@ -1,51 +1,52 @@
-"""`chatlab report [RESULTS_DIR]`: turn a sweep's results into `RESULTS_DIR/report/`.
+"""`chatlab report [SWEEP]`: turn one sweep's folder into `SWEEP/report/`.
 
 Writes `index.html` (self-contained, plots embedded), `summary.md` and one PNG per plot,
-then prints the path of index.html as its last line. Without RESULTS_DIR, the newest folder
-under `results/` is used. matplotlib is imported only when a report is built, because the
-CLI imports this module to build its parser.
+then prints the path of index.html as its last line. Without SWEEP, the newest sweep under
+the results root (`--results-root`, `results/` by default) is used. matplotlib is imported
+only when a report is built, because the CLI imports this module to build its parser.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
+from lab.results import RESULTS_ROOT, SUMMARY_FILE
+
 # None of these import matplotlib; `.render` (which does) is imported inside build_report.
 from .content import compute
 from .markdown import render_markdown
 from .page import render_html
-from .sweep import SUMMARY, load_sweep, newest_results
+from .sweep import load_sweep, newest_sweep
 
-DEFAULT_ROOT = Path("results")
 REPORT_FOLDER = "report"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "results_dir",
+        "sweep",
         nargs="?",
         type=Path,
-        help="a results folder written by `chatlab bench` (default: the newest under results/)",
+        help="one sweep's folder, as `chatlab bench` made it (default: the newest sweep)",
     )
     parser.add_argument(
         "--results-root",
         type=Path,
-        default=DEFAULT_ROOT,
-        help="where to look for the newest results folder (default: results/)",
+        default=RESULTS_ROOT,
+        help=f"where to look for the newest sweep (default: {RESULTS_ROOT}/)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = args.results_dir or newest_results(args.results_root)
+    folder = args.sweep or newest_sweep(args.results_root)
     if folder is None:
         print(
-            f"chatlab report: no results under {args.results_root}/: run `chatlab bench` first, "
-            "or name a results folder.",
+            f"chatlab report: no sweep under {args.results_root}/: run `chatlab bench` first, "
+            "or name a sweep's folder.",
             file=sys.stderr,
         )
         return 1
-    if not (Path(folder) / SUMMARY).is_file():
-        print(f"chatlab report: {folder} holds no {SUMMARY}.", file=sys.stderr)
+    if not (Path(folder) / SUMMARY_FILE).is_file():
+        print(f"chatlab report: {folder} holds no {SUMMARY_FILE}.", file=sys.stderr)
         return 1
     print(build_report(Path(folder)))
     return 0

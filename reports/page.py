@@ -124,6 +124,6 @@ those runs; lines marked theory or estimate are labelled so.</p>
 {_runs(content)}
 <h2>Environment</h2>
 <table>{env}</table>
-<p>Reproduce: <code>chatlab bench</code>, then <code>chatlab report RESULTS_DIR</code>.</p>
+<p>Reproduce: <code>chatlab bench</code>, then <code>chatlab report SWEEP</code>.</p>
 </body></html>
 """

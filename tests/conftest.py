@@ -148,7 +148,7 @@ def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
 
 
 def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
-    """A results folder as `chatlab bench` writes it, with raw samples for each run."""
+    """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
 
     from lab.results import write_summary
@@ -168,7 +168,7 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
 
 @pytest.fixture
 def synthetic_sweep(tmp_path: Path) -> Path:
-    """A quick-sweep-shaped results folder with made-up numbers and raw samples."""
+    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples."""
     return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z", synthetic_chat_rows())
 
 

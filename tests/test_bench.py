@@ -14,11 +14,11 @@ from lab.run_files import read_latencies
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    here = tmp_path_factory.mktemp("sweep")  # `--results-dir` relative to where it runs
+    here = tmp_path_factory.mktemp("sweep")  # `--results-root` relative to where it runs
     done = subprocess.run(
         [sys.executable, "-m", "chatlab", "bench", "--transports",
          "short_poll,long_poll,sse,websocket,bare_broadcast", "--users", "8",
-         "--send-interval", "0.5", "--duration", "2", "--results-dir", "results"],
+         "--send-interval", "0.5", "--duration", "2", "--results-root", "results"],
         capture_output=True, text=True, timeout=240, cwd=here,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""`chatlab report RESULTS_DIR` writes a self-contained report into the results folder."""
+"""`chatlab report SWEEP` writes a self-contained report into the sweep's folder."""
 
 import re
 import subprocess
@@ -21,7 +21,7 @@ def report(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_report_lands_in_the_results_folder_and_its_path_is_printed_last(
+def test_the_report_lands_in_the_sweeps_folder_and_its_path_is_printed_last(
     synthetic_sweep: Path,
 ) -> None:
     done = report(str(synthetic_sweep))
@@ -67,7 +67,7 @@ def test_invalid_runs_are_shown_as_invalid(tmp_path: Path) -> None:
     assert '<span class="verdict inconclusive">inconclusive</span>' in page
 
 
-def test_without_an_argument_the_newest_results_folder_is_used(tmp_path: Path) -> None:
+def test_without_an_argument_the_newest_sweep_is_used(tmp_path: Path) -> None:
     root = tmp_path / "results"
     write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
     newest = write_synthetic_sweep(root / "20000102T000000Z", synthetic_chat_rows((10,)))

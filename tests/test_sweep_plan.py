@@ -3,6 +3,7 @@
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,12 @@ def test_a_run_is_a_server_and_one_of_the_transports_it_speaks():
     assert {s.locustfile for s in runs} == {"ws.py"}
     with pytest.raises(SystemExit, match="bare_broadcast:sse"):
         bench.build_plan(parser.parse_args(["--transports", "bare_broadcast:sse"]))
+
+
+def test_the_sweep_makes_its_folder_under_the_results_root():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    assert parser.parse_args([]).results_root == Path("results")
+    assert parser.parse_args(["--results-root", "elsewhere"]).results_root == Path("elsewhere")
+    assert parser.parse_args(["--results-dir", "old"]).results_root == Path("old")  # old name
+    assert "--results-dir" not in parser.format_help()
