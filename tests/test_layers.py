@@ -25,7 +25,7 @@ def loaded_by(*modules: str) -> set[str]:
     return set(json.loads(subprocess.check_output([sys.executable, "-c", probe], text=True)))
 
 
-@pytest.mark.parametrize(("package", "below"), [("lab", {"lab"})])
+@pytest.mark.parametrize(("package", "below"), [("wire", {"wire"}), ("lab", {"lab", "chat_core"})])
 def test_a_shared_package_imports_only_what_is_below_it(package: str, below: set[str]) -> None:
     loaded = loaded_by(package)
     assert package in loaded

@@ -1,0 +1,1 @@
+"""Wire formats chatlab reads and writes, without I/O."""
