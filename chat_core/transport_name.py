@@ -2,6 +2,10 @@
 
 from enum import StrEnum
 
+# The request header in which an HTTP client names its transport, so that the server charges
+# its sends and room calls to that transport's counters (PROTOCOL.md, "Metrics").
+TRANSPORT_HEADER = "X-Chatlab-Transport"
+
 
 class Transport(StrEnum):
     SHORT_POLL = "short_poll"

@@ -9,7 +9,7 @@ import requests
 from clients import RECEIVERS, Api
 from conftest import ROOT
 
-from chat_core import Transport
+from chat_core import TRANSPORT_HEADER, Transport
 
 
 def test_a_busy_port_is_refused_with_one_sentence_and_no_traceback(server):
@@ -63,7 +63,7 @@ def test_wire_bytes_include_headers_and_are_charged_to_the_transport(server, peo
     room, (alice, bob) = people(server, "alice", "bob")
     before = server.metrics()["transports"]
     empty = bob.get("/api/poll", params={"since": bob.cursor})
-    declared = {"X-Chatlab-Transport": "long_poll"}
+    declared = {TRANSPORT_HEADER: "long_poll"}
     alice.send_json({"room": room, "text": "counted"}, headers=declared)
     full = bob.get("/api/poll", params={"since": bob.cursor})
     after = server.metrics()["transports"]
