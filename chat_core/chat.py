@@ -187,11 +187,11 @@ class Chat:
         with self._lock:
             if session.ended:
                 return Batch(messages=[], cursor=after, ended=True)
-            return self._storage.read(session.stream, after, limit or self.limits.page_size)
+            return self._storage.read(session.stream, after, limit or self.limits.poll_page)
 
     def wait(self, session: Session, after: int, timeout: float, limit: int | None = None) -> Batch:
         """Messages newer than `after`, waiting up to `timeout` seconds for the first one."""
-        limit = limit or self.limits.page_size
+        limit = limit or self.limits.poll_page
         with self._lock:
             batch = self.read(session, after, limit)
             if batch.messages or batch.gap_oldest is not None or batch.ended:
