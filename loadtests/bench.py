@@ -19,13 +19,12 @@ from lab.servers import CHATLAB, SERVERS
 
 from .console import final_report, run_outcome
 from .derive import RunFacts, add_comparisons, derive_row
-from .options import HEADER_PROFILES, WORKLOADS
+from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
 from .plan import PRESETS, TRANSPORT_CHOICES, RunSpec, custom, with_window
 from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
 from .sweep_environment import capture
 from .targets import evaluate
 
-_DRAIN_TIMEOUT = 10.0
 _HELP = """\
 presets (each runs every transport; a run's window is measured once all its users are ready):
   --quick     chat workload at 50 and 200 users, 4 s windows: about a minute
@@ -93,14 +92,14 @@ def _words(text: str | None) -> list[str]:
 
 def locust_arguments(spec: RunSpec, url: str, folder: Path) -> list[str]:
     ramp = math.ceil(spec.users / spec.spawn_rate)
-    time_limit = ramp * 4 + spec.window + _DRAIN_TIMEOUT + 30  # a safety net: the window ends it
+    drain = DEFAULTS.drain_timeout
+    time_limit = ramp * 4 + spec.window + drain + 30  # a safety net: the window ends it
     return [
         "-f", str(LOADTESTS / spec.locustfile), "--headless",
         "-u", str(spec.users), "-r", f"{spec.spawn_rate:g}", "-t", f"{math.ceil(time_limit)}s",
         "--host", url, "--json-file", str(folder / "locust"), "--only-summary",
         *spec.locust_options(),
-        f"--drain-timeout={_DRAIN_TIMEOUT:g}",
-        f"--lab-window={spec.window:g}", f"--lab-output={folder}",
+        *command_line(drain_timeout=drain, lab_window=spec.window, lab_output=folder),
     ]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from chat_core import Transport
 from lab.servers import BARE_BROADCAST, CHATLAB, SERVERS
 
-from .options import DEFAULT_SEND_INTERVAL
+from .options import DEFAULT_SEND_INTERVAL, DEFAULTS, command_line
 
 TRANSPORTS = tuple(str(t) for t in Transport)
 LOCUSTFILES = {
@@ -44,13 +44,13 @@ class RunSpec:
     transport: str  # a Transport value: what the Locust users speak
     workload: str
     users: int
-    room_size: int = 10
+    room_size: int = DEFAULTS.room_size
     send_interval: float = 0.0  # 0: the workload's default
-    poll_interval: float = 1.0
-    long_poll_timeout: float = 25.0
-    header_profile: str = "minimal"
-    burst_size: int = 20
-    private_share: float = 0.1
+    poll_interval: float = DEFAULTS.poll_interval
+    long_poll_timeout: float = DEFAULTS.long_poll_timeout
+    header_profile: str = DEFAULTS.header_profile
+    burst_size: int = DEFAULTS.burst_size
+    private_share: float = DEFAULTS.private_share
     window: float = 10.0  # seconds measured once every user is ready
     label: str = ""
     server: str = CHATLAB.name  # the server under test, a lab.servers.SERVERS name
@@ -78,26 +78,26 @@ class RunSpec:
     def run_name(self, index: int) -> str:
         server = [] if self.server == CHATLAB.name else [self.server]
         parts = [f"{index:02d}", *server, self.transport, self.workload, f"u{self.users}"]
-        if self.room_size != 10:
+        if self.room_size != DEFAULTS.room_size:
             parts.append(f"room{self.room_size}")
-        if self.transport == "short_poll" and self.poll_interval != 1.0:
+        if self.transport == Transport.SHORT_POLL and self.poll_interval != DEFAULTS.poll_interval:
             parts.append(f"poll{self.poll_interval:g}")
-        if self.header_profile != "minimal":
+        if self.header_profile != DEFAULTS.header_profile:
             parts.append(self.header_profile)
         return "-".join(parts)
 
     def locust_options(self) -> list[str]:
         """The scenario's command-line options for this run."""
-        return [
-            f"--workload={self.workload}",
-            f"--room-size={self.room_size}",
-            f"--send-interval={self.send_interval:g}",
-            f"--poll-interval={self.poll_interval:g}",
-            f"--long-poll-timeout={self.long_poll_timeout:g}",
-            f"--header-profile={self.header_profile}",
-            f"--burst-size={self.burst_size}",
-            f"--private-share={self.private_share:g}",
-        ]
+        return command_line(
+            workload=self.workload,
+            room_size=self.room_size,
+            send_interval=self.send_interval,
+            poll_interval=self.poll_interval,
+            long_poll_timeout=self.long_poll_timeout,
+            header_profile=self.header_profile,
+            burst_size=self.burst_size,
+            private_share=self.private_share,
+        )
 
 
 def _each(choices: tuple[str, ...], **fields: object) -> list[RunSpec]:

@@ -4,28 +4,43 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loadtests import bench, plan
-from loadtests.options import ScenarioOptions
+from loadtests.options import ScenarioOptions, register_options
 
 # -- options and plans ---------------------------------------------------------------------
 
 
-def test_the_send_interval_defaults_per_workload():
-    def parsed(**values: object) -> argparse.Namespace:
-        defaults = dict(workload="chat", room_size=10, send_interval=0.0, poll_interval=1.0,
-                        long_poll_timeout=25.0, header_profile="minimal", burst_size=20,
-                        private_share=0.1, drop_every=0.0, drain_timeout=10.0, lab_window=0.0,
-                        lab_output="")  # fmt: skip
-        return argparse.Namespace(**{**defaults, **values})
+class LocustLikeParser(argparse.ArgumentParser):
+    """Takes the one keyword Locust's own parser adds (importing Locust would patch us)."""
 
+    def add_argument(self, *args: Any, include_in_web_ui: bool = True, **kwargs: Any) -> Any:
+        return super().add_argument(*args, **kwargs)
+
+
+def parsed(*argv: str) -> argparse.Namespace:
+    parser = LocustLikeParser()
+    register_options(parser)
+    return parser.parse_args(argv)
+
+
+def test_the_send_interval_defaults_per_workload():
     assert ScenarioOptions.from_parsed(parsed()).send_interval == 5.0
-    assert ScenarioOptions.from_parsed(parsed(workload="ticker")).send_interval == 1.0
-    assert ScenarioOptions.from_parsed(parsed(send_interval=0.5)).send_interval == 0.5
+    assert ScenarioOptions.from_parsed(parsed("--workload=ticker")).send_interval == 1.0
+    assert ScenarioOptions.from_parsed(parsed("--send-interval=0.5")).send_interval == 0.5
     with pytest.raises(ValueError, match="room-size"):
-        ScenarioOptions.from_parsed(parsed(room_size=0))
+        ScenarioOptions.from_parsed(parsed("--room-size=0"))
+
+
+def test_the_options_default_to_the_scenarios_defaults_and_a_plan_spells_them_back():
+    assert ScenarioOptions.from_parsed(parsed()) == ScenarioOptions()
+    spec = plan.RunSpec("short_poll", "burst", 5, room_size=3, poll_interval=0.25)
+    options = ScenarioOptions.from_parsed(parsed(*spec.locust_options()))
+    assert (options.workload, options.room_size, options.poll_interval) == ("burst", 3, 0.25)
+    assert options.send_interval == 5.0 and options.burst_size == ScenarioOptions().burst_size
 
 
 def test_the_quick_preset_is_chat_over_every_transport_at_two_levels():
