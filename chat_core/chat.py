@@ -14,10 +14,8 @@ from .limits import Limits
 from .message import Message
 from .sessions import Session, new_session
 from .storage import Batch, MemoryStorage, Storage
-from .validation import normalize_name, parse_cid, parse_cursor, parse_send
+from .validation import normalize_name, parse_cid, parse_cursor, parse_history_limit, parse_send
 from .waiting import Event, ThreadingWaiting, Waiting
-
-HISTORY_LIMIT_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +115,10 @@ class Chat:
         with self._lock:
             return room, sorted(self._member_of(session, room))
 
-    def history(self, session: Session, room: Any, limit: int) -> list[Message]:
+    def history(self, session: Session, room: Any, limit: Any = None) -> list[Message]:
+        """A room's newest messages, oldest first; `limit` as `parse_history_limit` takes it."""
         room = normalize_name(room, "room name", self.limits)
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise ChatError(ErrorCode.BAD_REQUEST, "'limit' must be a whole number.")
-        if not 1 <= limit <= HISTORY_LIMIT_MAX:
-            raise ChatError(
-                ErrorCode.BAD_REQUEST, f"'limit' must be between 1 and {HISTORY_LIMIT_MAX}."
-            )
+        limit = parse_history_limit(limit)
         with self._lock:
             self._member_of(session, room)
             return self._storage.history(room, limit)
