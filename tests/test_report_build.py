@@ -106,3 +106,20 @@ def test_a_plot_that_fails_is_reported_in_place_and_the_rest_still_built(
     page = build_report(synthetic_sweep).read_text()
     assert "This plot could not be drawn: ValueError: no such column" in page
     assert page.count('src="data:image/png;base64,') == len(PLOTS) + 1
+
+
+def test_the_page_and_the_summary_show_the_same_overhead_table(synthetic_sweep: Path) -> None:
+    import html
+
+    from reports.overhead import header_table
+    from reports.sweep import load_sweep
+    from reports.tables import overhead_table
+
+    report(str(synthetic_sweep))
+    page = (synthetic_sweep / "report" / "index.html").read_text()
+    summary = (synthetic_sweep / "report" / "summary.md").read_text()
+    table = overhead_table(header_table(load_sweep(synthetic_sweep).rows))
+    assert len(table.rows) == 4  # two published lines, two measured
+    for cells in table.rows:
+        assert "| " + " | ".join(cells) + " |" in summary
+        assert "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) in page
