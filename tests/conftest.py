@@ -1,7 +1,6 @@
 """Fixtures: live chatlab servers in their own processes, and Debian's Chromium for Playwright."""
 
 import itertools
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,8 +149,10 @@ def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
 def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
     """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
+    from array import array
 
     from lab.results import write_summary
+    from lab.run_files import write_latencies
 
     write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
     if samples:
@@ -161,8 +162,8 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
                 continue
             run_dir = folder / row.run_id
             run_dir.mkdir(parents=True, exist_ok=True)
-            values = [row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)]
-            (run_dir / "latencies_ms.json").write_text(json.dumps(values))
+            values = array("f", (row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)))
+            write_latencies(run_dir, row.transport, values)
     return folder
 
 
