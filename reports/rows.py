@@ -96,7 +96,7 @@ def user_levels(rows: Iterable[RunRow]) -> list[int]:
     return sorted({row.users for row in rows})
 
 
-def common_level(rows: Sequence[RunRow], transports: Sequence[str]) -> int | None:
+def common_level(rows: Sequence[RunRow], transports: Sequence[str] = TRANSPORTS) -> int | None:
     """The highest user count at which every transport has a run, valid ones preferred."""
     best: int | None = None
     for need_valid in (True, False):

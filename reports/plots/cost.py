@@ -10,7 +10,6 @@ from lab.servers import run_label
 
 from ..rows import (
     BASELINE,
-    TRANSPORTS,
     baseline_rows,
     chatlab_rows,
     comparable,
@@ -20,7 +19,7 @@ from ..rows import (
     user_levels,
     where,
 )
-from .style import Notes, color, headroom, marker_face, ordered, say_missing
+from .style import Notes, color, headroom, marker_face, say_missing, say_no_runs, transports_in
 
 
 def cpu_per_message(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -> Notes:
@@ -32,10 +31,10 @@ def cpu_per_message(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") ->
     ax.set_ylabel("server CPU per delivered message (µs)")
     ax.set_title(f"Server CPU per delivered message, {workload} workload")
     if not chosen and not baseline:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
     drawn = False
-    for transport in ordered({r.transport for r in chosen} & set(TRANSPORTS)):
+    for transport in transports_in(chosen):
         source = where(chosen, transport=transport)
         runs = [pick(where(source, users=u)) for u in user_levels(source)]
         runs = [r for r in runs if r is not None and r.server_cpu_per_msg_us is not None]
@@ -145,7 +144,7 @@ def memory_per_connection(ax: Axes, rows: Sequence[RunRow]) -> Notes:
         return notes
     workload = idle[0].workload if idle else measured[0].workload
     measured = comparable(measured, workload) or measured
-    transports = ordered({r.transport for r in measured})
+    transports = transports_in(measured)
     levels = user_levels(measured)
     width = 0.8 / max(len(transports), 1)
     for g, users in enumerate(levels):

@@ -14,25 +14,17 @@ from chat_core import Transport
 from lab.results import RunRow
 
 from .. import theory
-from ..rows import (
-    TRANSPORTS,
-    chatlab_rows,
-    common_level,
-    comparable,
-    label,
-    pick,
-    user_levels,
-    where,
-)
+from ..rows import chatlab_rows, common_level, comparable, label, pick, user_levels, where
 from .style import (
     THEORY,
     Notes,
     color,
     marker_face,
     nothing_measured,
-    ordered,
     plain_log_ticks,
     say_missing,
+    say_no_runs,
+    transports_in,
 )
 
 _LOWEST_MS = 0.01  # a log axis cannot show 0 ms; faster samples are drawn at this value
@@ -55,17 +47,17 @@ def latency_cdf(
     """Distribution of delivery latency per transport, at the highest common user count."""
     notes: Notes = []
     chosen = comparable(rows, workload)
-    users = common_level(chosen, TRANSPORTS) or (user_levels(chosen) or [None])[-1]
+    users = common_level(chosen) or (user_levels(chosen) or [None])[-1]
     at_level = where(chosen, users=users)
     ax.set_xscale("log")
     ax.set_xlabel("delivery latency (ms, log scale)")
     ax.set_ylabel("share of deliveries at or below")
     ax.set_title(f"Latency distribution, {workload} workload, {users} users")
     if not at_level:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
     drawn = 0
-    for transport in ordered({row.transport for row in at_level} & set(TRANSPORTS)):
+    for transport in transports_in(at_level):
         row = pick(where(at_level, transport=transport))
         assert row is not None
         name = label(transport) + ("" if row.valid else " (invalid)")
@@ -155,9 +147,9 @@ def latency_vs_users(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -
     ax.set_ylabel("delivery latency (ms, log scale)")
     ax.set_title(f"p50 and p99 latency against users, {workload} workload")
     if not chosen:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
-    for transport in ordered({row.transport for row in chosen} & set(TRANSPORTS)):
+    for transport in transports_in(chosen):
         runs = [pick(where(chosen, transport=transport, users=u)) for u in user_levels(chosen)]
         runs = [r for r in runs if r is not None]
         for field, style in (("latency_p50_ms", "-"), ("latency_p99_ms", "--")):

@@ -3,6 +3,7 @@ plot says that its data is missing (on the axes itself, so a PNG never lies by o
 
 import re
 import textwrap
+from collections.abc import Iterable
 
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -28,10 +29,10 @@ def color(transport: str) -> str:
     return COLORS.get(transport, "#9467bd")
 
 
-def ordered(transports: set[str]) -> list[str]:
-    """Transports in the lab's order (short polling first), unknown ones last."""
-    known = [t for t in TRANSPORTS if t in transports]
-    return known + sorted(transports - set(known))
+def transports_in(rows: Iterable[RunRow]) -> list[str]:
+    """The transports these rows measured, in the lesson's order (short polling first)."""
+    measured = {row.transport for row in rows}
+    return [t for t in TRANSPORTS if t in measured]
 
 
 def marker_face(row: RunRow, transport: str) -> str:
@@ -65,6 +66,11 @@ def say_missing(ax: Axes, notes: Notes, message: str) -> None:
         color="#555555",
         bbox={"boxstyle": "round", "facecolor": "#f7f7f7", "edgecolor": "#cccccc"},
     )
+
+
+def say_no_runs(ax: Axes, notes: Notes, workload: str) -> None:
+    """The sweep has no runs of `workload`: say so, and which command makes them."""
+    say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
 
 
 def headroom(ax: Axes, share: float = 0.2) -> None:

@@ -8,17 +8,8 @@ from matplotlib.patches import Patch
 from lab.results import RunRow
 
 from ..overhead import PROFILES
-from ..rows import (
-    TRANSPORTS,
-    chatlab_rows,
-    common_level,
-    comparable,
-    label,
-    pick,
-    user_levels,
-    where,
-)
-from .style import Notes, color, headroom, ordered, say_missing
+from ..rows import chatlab_rows, common_level, comparable, label, pick, user_levels, where
+from .style import Notes, color, headroom, say_missing, say_no_runs, transports_in
 
 _WORKLOADS = ("ticker", "chat")  # the header argument's own case first
 
@@ -58,7 +49,7 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
         say_missing(ax, notes, "No ticker or chat runs: run `chatlab bench --quick`.")
         return notes
     chosen = chatlab_rows(rows, workload=workload)
-    users = common_level(chosen, TRANSPORTS) or user_levels(chosen)[-1]
+    users = common_level(chosen) or user_levels(chosen)[-1]
     ax.set_title(f"Wire bytes per delivered message, {workload} workload, {users} users")
     if workload != "ticker":
         notes.append(
@@ -68,7 +59,7 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
     groups: list[tuple[str, str, RunRow]] = []
     for profile in [p for p in PROFILES if where(chosen, header_profile=p)]:
         same = comparable(where(chosen, header_profile=profile), workload)
-        for transport in ordered({r.transport for r in same} & set(TRANSPORTS)):
+        for transport in transports_in(same):
             row = pick(where(same, transport=transport, users=users))
             if row is not None:
                 groups.append((transport, profile, row))
@@ -145,9 +136,9 @@ def requests_and_empty_polls(ax: Axes, rows: Sequence[RunRow], workload: str = "
     ax.set_ylabel("requests answered per second")
     ax.set_title(f"Requests per second and empty polls, {workload} workload")
     if not chosen:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
-    transports = ordered({r.transport for r in chosen} & set(TRANSPORTS))
+    transports = transports_in(chosen)
     width = 0.8 / max(len(transports), 1)
     levels = user_levels(chosen)
     for g, users in enumerate(levels):
