@@ -50,6 +50,14 @@ def _metrics(cpu: float, rss: int, **counters: int) -> dict:
     return {"transports": {"short_poll": base}, "process": {"cpu_seconds": cpu, "rss_bytes": rss}}
 
 
+# The server's counters when the window opened, and what they grew by inside it.
+START = {"requests": 1000, "bytes_in": 10_000, "bytes_out": 20_000, "segs_in": 10,
+         "segs_out": 20, "delivered": 100, "empty_polls": 500}  # fmt: skip
+GROWTH = {"requests": 2000, "bytes_in": 400_000, "bytes_out": 800_000, "segs_in": 2000,
+          "segs_out": 2000, "delivered": 800, "empty_polls": 1000}  # fmt: skip
+END = {**{key: START[key] + GROWTH[key] for key in START}, "open": 3}
+
+
 def _scenario(**overrides: object) -> dict:
     counts = {"sent": 100, "expected": 1000, "delivered": 1000, "lost": 0, "duplicated": 0,
               "out_of_order": 0, "gaps": 0, "resumed": 0, "unexpected": 0, "reconnects": 0,
@@ -58,29 +66,8 @@ def _scenario(**overrides: object) -> dict:
     counts.update(overrides)
     return {
         "window": {"start": 100.0, "end": 110.0, "seconds": 10.0},
-        "server_start": _metrics(
-            2.0,
-            50_000_000,
-            requests=1000,
-            bytes_in=10_000,
-            bytes_out=20_000,
-            segs_in=10,
-            segs_out=20,
-            delivered=100,
-            empty_polls=500,
-        ),  # fmt: skip
-        "server_end": _metrics(
-            2.4,
-            60_000_000,
-            requests=3000,
-            bytes_in=410_000,
-            bytes_out=820_000,
-            segs_in=2010,
-            segs_out=2020,
-            delivered=900,
-            empty_polls=1500,
-            open=3,
-        ),  # fmt: skip
+        "server_start": _metrics(2.0, 50_000_000, **START),
+        "server_end": _metrics(2.4, 60_000_000, **END),
         "generators": [{"cpu_percent": 20.0}, {"cpu_percent": 35.5}],
         "transports": {"short_poll": counts},
     }
