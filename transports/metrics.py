@@ -22,36 +22,39 @@ API = "api"  # sends and room calls from clients that name no transport
 COUNTED = (*(str(t) for t in Transport), API)
 
 
-class TransportCounters:
-    __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
-                 "delivered", "empty_polls")  # fmt: skip
+class _Counts:
+    """Plain integers, each named in the subclass's __slots__ and starting at 0."""
+
+    __slots__ = ()
 
     def __init__(self) -> None:
-        self.requests = 0
-        self.open = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
-        self.segs_in = 0
-        self.segs_out = 0
-        self.delivered = 0
-        self.empty_polls = 0
+        for name in self.__slots__:
+            setattr(self, name, 0)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class SessionWire:
+class TransportCounters(_Counts):
+    __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
+                 "delivered", "empty_polls")  # fmt: skip
+    requests: int
+    open: int
+    bytes_in: int
+    bytes_out: int
+    segs_in: int
+    segs_out: int
+    delivered: int
+    empty_polls: int
+
+
+class SessionWire(_Counts):
     """One session's own traffic, so that a client can show the bytes it really cost."""
 
     __slots__ = ("requests", "bytes_in", "bytes_out")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    requests: int
+    bytes_in: int
+    bytes_out: int
 
 
 class ConnectionMeter:
