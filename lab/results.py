@@ -118,6 +118,13 @@ class RunRow:
     bare_run_id: str = ""  # the bare broadcast server's run under the same load
     server_cpu_per_msg_vs_bare: float | None = None
 
+    @property
+    def load(self) -> tuple:
+        """What the users did, whatever they spoke and to which server: runs under the same
+        load are the ones a ratio may compare."""
+        return (self.workload, self.users, self.room_size, self.send_interval_s,
+                self.header_profile, self.burst_size, self.private_share)  # fmt: skip
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -20,7 +20,7 @@ from lab.servers import CHATLAB, SERVERS
 from .console import final_report, run_outcome
 from .derive import RunFacts, add_comparisons, derive_row
 from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
-from .plan import PRESETS, TRANSPORT_CHOICES, RunSpec, custom, with_window
+from .plan import PRESETS, QUICK_USERS, TRANSPORT_CHOICES, RunSpec, custom, with_window
 from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
 from .sweep_environment import capture
 from .targets import evaluate
@@ -72,10 +72,10 @@ def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
         unknown = [t for t in transports if t not in TRANSPORT_CHOICES]
         if unknown:
             raise SystemExit(f"chatlab bench: unknown transport(s): {', '.join(unknown)}")
-        users = [int(u) for u in _words(args.users)] or [50, 200]
-        intervals = [float(i) for i in _words(args.poll_interval)] or [1.0]
-        plan = custom(transports, users, args.workload or "chat", intervals,
-                      args.header_profile or "minimal", args.duration or 6.0,
+        users = [int(u) for u in _words(args.users)] or list(QUICK_USERS)
+        intervals = [float(i) for i in _words(args.poll_interval)] or [DEFAULTS.poll_interval]
+        plan = custom(transports, users, args.workload or DEFAULTS.workload, intervals,
+                      args.header_profile or DEFAULTS.header_profile, args.duration or 6.0,
                       args.send_interval or 0.0)  # fmt: skip
         name = "custom"
     else:

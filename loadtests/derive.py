@@ -218,21 +218,17 @@ def add_comparisons(rows: list[RunRow]) -> None:
     """Fill the measured ratios under the same load: every run against chatlab's WebSocket
     run, and every WebSocket run against the bare broadcast loop's."""
 
-    def key(row: RunRow) -> tuple:
-        return (row.workload, row.users, row.room_size, row.send_interval_s, row.header_profile,
-                row.burst_size, row.private_share)  # fmt: skip
-
-    websocket = {key(r): r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
-    bare = {key(r): r for r in rows if r.server == BARE_BROADCAST.name}
+    websocket = {r.load: r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
+    bare = {r.load: r for r in rows if r.server == BARE_BROADCAST.name}
     for row in rows:
         if row.server == BARE_BROADCAST.name:
             continue
-        if row.transport == Transport.WEBSOCKET and (loop := bare.get(key(row))) is not None:
+        if row.transport == Transport.WEBSOCKET and (loop := bare.get(row.load)) is not None:
             row.bare_run_id = loop.run_id
             row.server_cpu_per_msg_vs_bare = ratio(
                 row.server_cpu_per_msg_us, loop.server_cpu_per_msg_us
             )
-        baseline = websocket.get(key(row))
+        baseline = websocket.get(row.load)
         if baseline is None or baseline is row:
             continue
         row.websocket_run_id = baseline.run_id

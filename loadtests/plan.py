@@ -37,6 +37,7 @@ def _transport_choices() -> dict[str, tuple[str, str]]:
 
 TRANSPORT_CHOICES = _transport_choices()  # `--transports` spelling → (server, transport)
 BARE = BARE_BROADCAST.name  # spelled so in a plan: the bare loop over WebSocket
+QUICK_USERS = (50, 200)  # the user counts of --quick, and of a plan that names none
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def quick() -> list[RunSpec]:
     """About a minute: the chat workload, every transport at 50 and 200 users."""
     return [
         spec
-        for users in (50, 200)
+        for users in QUICK_USERS
         for spec in _each(TRANSPORTS, workload="chat", users=users, window=4.0)
     ]
 

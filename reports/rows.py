@@ -145,7 +145,4 @@ def same_load(rows: Iterable[RunRow], base: RunRow) -> list[RunRow]:
     linked = [row for row in rows if getattr(row, "bare_run_id", "") == base.run_id]
     if linked:
         return linked
-    knobs = ("workload", "users", "header_profile", *_KNOBS)
-    return [
-        row for row in rows if all(getattr(row, k, None) == getattr(base, k, None) for k in knobs)
-    ]
+    return [row for row in rows if row.load == base.load]
