@@ -1,9 +1,11 @@
 """The report's plots in order: a file name, a title, and how to draw it from a sweep."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
+
+from lab.results import RunRow
 
 from ..sweep import Sweep
 from .cost import cpu_per_message, memory_per_connection
@@ -22,44 +24,25 @@ class PlotSpec:
 
 WIDE = (10.5, 5.0)  # plots with their legend beside the axes
 
+
+def _from_rows(draw: Callable[[Axes, Sequence[RunRow]], Notes]) -> Callable[[Axes, Sweep], Notes]:
+    """A plot drawn from the sweep's rows alone."""
+    return lambda ax, sweep: draw(ax, sweep.rows)
+
+
 PLOTS: tuple[PlotSpec, ...] = (
-    PlotSpec(
-        "latency_cdf",
-        "Delivery latency distribution per transport",
-        lambda ax, s: latency_cdf(ax, s.rows, s.samples),
-        WIDE,
-    ),
-    PlotSpec(
-        "latency_vs_users",
-        "p50 and p99 latency against users",
-        lambda ax, s: latency_vs_users(ax, s.rows),
-        WIDE,
-    ),
-    PlotSpec(
-        "wire_bytes",
-        "Wire bytes per delivered message: payload and overhead, per direction",
-        lambda ax, s: wire_bytes_per_message(ax, s.rows),
-        (10.0, 5.5),
-    ),
-    PlotSpec(
-        "requests",
-        "Requests per second and empty-poll share",
-        lambda ax, s: requests_and_empty_polls(ax, s.rows),
-    ),
-    PlotSpec(
-        "cpu_per_message",
-        "Server CPU per delivered message against users",
-        lambda ax, s: cpu_per_message(ax, s.rows),
-        WIDE,
-    ),
-    PlotSpec(
-        "memory_per_connection",
-        "Server memory per open connection",
-        lambda ax, s: memory_per_connection(ax, s.rows),
-    ),
-    PlotSpec(
-        "poll_interval",
-        "Short polling's poll-interval trade-off",
-        lambda ax, s: poll_interval_tradeoff(ax, s.rows),
-    ),
-)
+    PlotSpec("latency_cdf", "Delivery latency distribution per transport",
+             lambda ax, sweep: latency_cdf(ax, sweep.rows, sweep.samples), WIDE),
+    PlotSpec("latency_vs_users", "p50 and p99 latency against users",
+             _from_rows(latency_vs_users), WIDE),
+    PlotSpec("wire_bytes", "Wire bytes per delivered message: payload and overhead, per direction",
+             _from_rows(wire_bytes_per_message), (10.0, 5.5)),
+    PlotSpec("requests", "Requests per second and empty-poll share",
+             _from_rows(requests_and_empty_polls)),
+    PlotSpec("cpu_per_message", "Server CPU per delivered message against users",
+             _from_rows(cpu_per_message), WIDE),
+    PlotSpec("memory_per_connection", "Server memory per open connection",
+             _from_rows(memory_per_connection)),
+    PlotSpec("poll_interval", "Short polling's poll-interval trade-off",
+             _from_rows(poll_interval_tradeoff)),
+)  # fmt: skip

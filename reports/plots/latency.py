@@ -49,10 +49,9 @@ def latency_cdf(
     chosen = comparable(rows, workload)
     users = common_level(chosen) or (user_levels(chosen) or [None])[-1]
     at_level = where(chosen, users=users)
-    ax.set_xscale("log")
-    ax.set_xlabel("delivery latency (ms, log scale)")
-    ax.set_ylabel("share of deliveries at or below")
-    ax.set_title(f"Latency distribution, {workload} workload, {users} users")
+    ax.set(xscale="log", xlabel="delivery latency (ms, log scale)",
+           ylabel="share of deliveries at or below",
+           title=f"Latency distribution, {workload} workload, {users} users")  # fmt: skip
     if not at_level:
         say_no_runs(ax, notes, workload)
         return notes
@@ -142,10 +141,8 @@ def latency_vs_users(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -
     """p50 (solid) and p99 (dashed) delivery latency against users, theory in grey."""
     notes: Notes = []
     chosen = comparable(rows, workload)
-    ax.set_yscale("log")
-    ax.set_xlabel("users")
-    ax.set_ylabel("delivery latency (ms, log scale)")
-    ax.set_title(f"p50 and p99 latency against users, {workload} workload")
+    ax.set(yscale="log", xlabel="users", ylabel="delivery latency (ms, log scale)",
+           title=f"p50 and p99 latency against users, {workload} workload")  # fmt: skip
     if not chosen:
         say_no_runs(ax, notes, workload)
         return notes
