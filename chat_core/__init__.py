@@ -15,6 +15,7 @@ from .sessions import Session as Session
 from .storage import Batch as Batch
 from .storage import MemoryStorage as MemoryStorage
 from .storage import Storage as Storage
+from .transport_name import TRANSPORT_HEADER as TRANSPORT_HEADER
 from .transport_name import Transport as Transport
 from .waiting import ThreadingWaiting as ThreadingWaiting
 from .waiting import Waiting as Waiting

@@ -14,10 +14,8 @@ from .limits import Limits
 from .message import Message
 from .sessions import Session, new_session
 from .storage import Batch, MemoryStorage, Storage
-from .validation import normalize_name, parse_cid, parse_cursor, parse_send
+from .validation import normalize_name, parse_cid, parse_cursor, parse_history_limit, parse_send
 from .waiting import Event, ThreadingWaiting, Waiting
-
-HISTORY_LIMIT_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +84,6 @@ class Chat:
             self.logout(session)
         return [s.name for s in idle]
 
-    def user_exists(self, name: str) -> bool:
-        return name in self._by_name
-
     # -- rooms ------------------------------------------------------------------------------
 
     def join(self, session: Session, room: Any) -> tuple[str, list[str]]:
@@ -120,14 +115,10 @@ class Chat:
         with self._lock:
             return room, sorted(self._member_of(session, room))
 
-    def history(self, session: Session, room: Any, limit: int) -> list[Message]:
+    def history(self, session: Session, room: Any, limit: Any = None) -> list[Message]:
+        """A room's newest messages, oldest first; `limit` as `parse_history_limit` takes it."""
         room = normalize_name(room, "room name", self.limits)
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise ChatError(ErrorCode.BAD_REQUEST, "'limit' must be a whole number.")
-        if not 1 <= limit <= HISTORY_LIMIT_MAX:
-            raise ChatError(
-                ErrorCode.BAD_REQUEST, f"'limit' must be between 1 and {HISTORY_LIMIT_MAX}."
-            )
+        limit = parse_history_limit(limit)
         with self._lock:
             self._member_of(session, room)
             return self._storage.history(room, limit)
@@ -190,11 +181,11 @@ class Chat:
         with self._lock:
             if session.ended:
                 return Batch(messages=[], cursor=after, ended=True)
-            return self._storage.read(session.stream, after, limit or self.limits.page_size)
+            return self._storage.read(session.stream, after, limit or self.limits.poll_page)
 
     def wait(self, session: Session, after: int, timeout: float, limit: int | None = None) -> Batch:
         """Messages newer than `after`, waiting up to `timeout` seconds for the first one."""
-        limit = limit or self.limits.page_size
+        limit = limit or self.limits.poll_page
         with self._lock:
             batch = self.read(session, after, limit)
             if batch.messages or batch.gap_oldest is not None or batch.ended:

@@ -1,4 +1,5 @@
-"""What the core allows: sizes, retention, rates. One frozen object, set by the server's config."""
+"""What the core allows: sizes, retention, rates. One frozen object, set by the server's config,
+where each field is a setting of its name in capitals (`CHATLAB_MAX_TEXT`…) with this default."""
 
 from dataclasses import dataclass
 
@@ -14,4 +15,4 @@ class Limits:
     rate_per_second: float = 20.0  # sustained sends per session
     rate_burst: int = 40  # sends a session may make at once
     session_expiry: float = 600.0  # seconds a session may idle with no request and no stream
-    page_size: int = 500  # messages in one poll answer at most
+    poll_page: int = 500  # messages in one poll answer at most

@@ -2,21 +2,23 @@
 
 from enum import StrEnum
 
+# The request header in which an HTTP client names its transport, so that the server charges
+# its sends and room calls to that transport's counters (PROTOCOL.md, "Observability").
+TRANSPORT_HEADER = "X-Chatlab-Transport"
+
 
 class Transport(StrEnum):
-    SHORT_POLL = "short_poll"
-    LONG_POLL = "long_poll"
-    SSE = "sse"
-    WEBSOCKET = "websocket"
+    """Each member is its spelling; `label` names it in words, for pages, console and plots."""
 
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
+    label: str
 
+    def __new__(cls, spelling: str, label: str) -> "Transport":
+        member = str.__new__(cls, spelling)
+        member._value_ = spelling
+        member.label = label
+        return member
 
-_LABELS = {
-    Transport.SHORT_POLL: "short polling",
-    Transport.LONG_POLL: "long polling",
-    Transport.SSE: "Server-Sent Events",
-    Transport.WEBSOCKET: "WebSocket",
-}
+    SHORT_POLL = "short_poll", "short polling"
+    LONG_POLL = "long_poll", "long polling"
+    SSE = "sse", "Server-Sent Events"
+    WEBSOCKET = "websocket", "WebSocket"

@@ -9,6 +9,8 @@ from .errors import ChatError, ErrorCode
 from .limits import Limits
 
 _NAME_PUNCTUATION = frozenset("_-.")
+HISTORY_LIMIT_DEFAULT = 50  # messages of a room's history when the reader names no limit
+HISTORY_LIMIT_MAX = 200
 
 
 def normalize_name(value: Any, what: str, limits: Limits) -> str:
@@ -93,5 +95,19 @@ def parse_cursor(value: Any, newest: int) -> int:
         raise ChatError(
             ErrorCode.BAD_REQUEST,
             f"'since' is {value}, newer than the newest message ({newest}).",
+        )
+    return value
+
+
+def parse_history_limit(value: Any) -> int:
+    """How many of a room's newest messages to read: a whole number from 1 to the maximum,
+    as a number or as the digits of a query string; None or "" for the default."""
+    if value is None or value == "":
+        return HISTORY_LIMIT_DEFAULT
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= HISTORY_LIMIT_MAX:
+        raise ChatError(
+            ErrorCode.BAD_REQUEST, f"'limit' must be a whole number from 1 to {HISTORY_LIMIT_MAX}."
         )
     return value

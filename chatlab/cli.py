@@ -9,6 +9,9 @@ import errno
 import socket
 import sys
 
+from loadtests import bench
+from reports import build
+
 
 def _port_in_use(host: str, port: int) -> bool:
     """Checked before gevent is loaded, so a refusal exits quietly, without gevent's
@@ -61,9 +64,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from loadtests import bench
-    from reports import build
-
     parser = argparse.ArgumentParser(prog="chatlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_arguments(bench_parser)
     bench_parser.set_defaults(run=bench.run)
 
-    report_parser = commands.add_parser("report", help="turn a results folder into a report")
+    report_parser = commands.add_parser("report", help="turn a sweep's folder into a report")
     build.add_arguments(report_parser)
     report_parser.set_defaults(run=build.run)
     return parser

@@ -15,8 +15,6 @@ guarantees (streams, cursors, retention, one writer per connection, metering).
 
 import argparse
 import json
-import os
-import resource
 import secrets
 import signal
 import socket
@@ -30,7 +28,8 @@ import gevent.lock
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+from lab.process_usage import process_usage
+
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -119,17 +118,7 @@ class BareBroadcast:
                 self.counters["delivered"] += 1
 
     def metrics(self) -> dict[str, Any]:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        with open("/proc/self/statm", "rb") as statm:
-            rss = int(statm.read().split()[1]) * _PAGE_SIZE
-        return {
-            "transports": {"websocket": dict(self.counters)},
-            "process": {
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "rss_bytes": rss,
-                "pid": os.getpid(),
-            },  # fmt: skip
-        }
+        return {"transports": {"websocket": dict(self.counters)}, "process": process_usage()}
 
 
 def _token(environ: dict[str, Any]) -> str | None:

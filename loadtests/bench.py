@@ -1,5 +1,5 @@
 """`chatlab bench`: the sweep. For every run of a plan: a fresh server on its own core, Locust
-headless on the others, the figures of MEASURING.md, one row each.
+headless on the others, the numbers MEASURING.md defines, one row each.
 
 Nothing here imports Locust or gevent: they run in subprocesses.
 """
@@ -12,19 +12,19 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chatlab.server_process import CHATLAB_SERVE, ServerProcess
+from lab.results import RESULTS_ROOT, RunRow, write_summary
+from lab.run_files import read_latencies, read_scenario
+from lab.server_process import ServerProcess
+from lab.servers import CHATLAB, SERVERS
 
 from .console import final_report, run_outcome
-from .figures import RunFacts, add_comparisons, derive_row
-from .lab_files import read_latencies, read_scenario
-from .options import HEADER_PROFILES, WORKLOADS
-from .plan import PRESETS, TARGETS, RunSpec, custom, with_window
-from .processes import BARE_BROADCAST, LOADTESTS, SERVER_CONFIG, Pinning, run_locust
-from .results import RunRow, write_summary
+from .derive import RunFacts, add_comparisons, derive_row
+from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
+from .plan import PRESETS, QUICK_USERS, TRANSPORT_CHOICES, RunSpec, custom, with_window
+from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
 from .sweep_environment import capture
 from .targets import evaluate
 
-_DRAIN_TIMEOUT = 10.0
 _HELP = """\
 presets (each runs every transport; a run's window is measured once all its users are ready):
   --quick     chat workload at 50 and 200 users, 4 s windows: about a minute
@@ -46,15 +46,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument("--quick", action="store_true", help="about a minute (see below)")
     preset.add_argument("--targets", action="store_true", help="the target scenarios")
-    parser.add_argument("--transports", help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--transports", help=f"comma list of {', '.join(TRANSPORT_CHOICES)}")
     parser.add_argument("--users", help="comma list of user counts")
     parser.add_argument("--workload", choices=WORKLOADS, help="chat (default), ticker, burst, idle")
     parser.add_argument("--poll-interval", help="comma list of short-poll intervals, seconds")
     parser.add_argument("--header-profile", choices=HEADER_PROFILES, default=None)
     parser.add_argument("--send-interval", type=float, help="seconds between a user's messages")
     parser.add_argument("--duration", type=float, help="seconds measured per run")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"),
-                        help="where the sweep's folder is made (default: results/)")  # fmt: skip
+    parser.add_argument(
+        "--results-root",
+        type=Path,
+        default=RESULTS_ROOT,
+        help=f"where the sweep makes its folder (default: {RESULTS_ROOT}/)",
+    )
+    # --results-root's old name, kept (hidden) for scripts that still use it
+    parser.add_argument("--results-dir", type=Path, dest="results_root", help=argparse.SUPPRESS)
 
 
 def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
@@ -62,14 +68,14 @@ def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
                  for name in ("transports", "users", "workload", "poll_interval",
                               "header_profile", "send_interval"))  # fmt: skip
     if chosen:
-        transports = _words(args.transports) or [t for t in TARGETS if t != "bare_broadcast"]
-        unknown = [t for t in transports if t not in TARGETS]
+        transports = _words(args.transports) or [str(t) for t in CHATLAB.transports]
+        unknown = [t for t in transports if t not in TRANSPORT_CHOICES]
         if unknown:
             raise SystemExit(f"chatlab bench: unknown transport(s): {', '.join(unknown)}")
-        users = [int(u) for u in _words(args.users)] or [50, 200]
-        intervals = [float(i) for i in _words(args.poll_interval)] or [1.0]
-        plan = custom(transports, users, args.workload or "chat", intervals,
-                      args.header_profile or "minimal", args.duration or 6.0,
+        users = [int(u) for u in _words(args.users)] or list(QUICK_USERS)
+        intervals = [float(i) for i in _words(args.poll_interval)] or [DEFAULTS.poll_interval]
+        plan = custom(transports, users, args.workload or DEFAULTS.workload, intervals,
+                      args.header_profile or DEFAULTS.header_profile, args.duration or 6.0,
                       args.send_interval or 0.0)  # fmt: skip
         name = "custom"
     else:
@@ -86,26 +92,26 @@ def _words(text: str | None) -> list[str]:
 
 def locust_arguments(spec: RunSpec, url: str, folder: Path) -> list[str]:
     ramp = math.ceil(spec.users / spec.spawn_rate)
-    time_limit = ramp * 4 + spec.window + _DRAIN_TIMEOUT + 30  # a safety net: the window ends it
+    drain = DEFAULTS.drain_timeout
+    time_limit = ramp * 4 + spec.window + drain + 30  # a safety net: the window ends it
     return [
         "-f", str(LOADTESTS / spec.locustfile), "--headless",
         "-u", str(spec.users), "-r", f"{spec.spawn_rate:g}", "-t", f"{math.ceil(time_limit)}s",
         "--host", url, "--json-file", str(folder / "locust"), "--only-summary",
         *spec.locust_options(),
-        f"--drain-timeout={_DRAIN_TIMEOUT:g}",
-        f"--lab-window={spec.window:g}", f"--lab-output={folder}",
+        *command_line(drain_timeout=drain, lab_window=spec.window, lab_output=folder),
     ]  # fmt: skip
 
 
 def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: int) -> RunRow:
-    """One run: a fresh server, Locust against it, and the row of figures."""
+    """One run: a fresh server, Locust against it, and its row."""
     folder.mkdir(parents=True, exist_ok=True)
     started = _now()
     server = ServerProcess(
         SERVER_CONFIG,
         stderr=folder / "server.stderr",
         cpus=pinning.server,
-        module=BARE_BROADCAST if spec.transport == "bare_broadcast" else CHATLAB_SERVE,
+        module=SERVERS[spec.server].module,
     )
     try:
         server.wait_healthy()
@@ -131,7 +137,7 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
         cores=cores,
         server_before=before,
     )
-    samples = read_latencies(folder, spec.client_transport)
+    samples = read_latencies(folder, spec.transport)
     return derive_row(spec, facts, scenario, samples, stats)
 
 
@@ -158,7 +164,7 @@ def _new_folder(parent: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     preset, plan = build_plan(args)
-    folder = _new_folder(args.results_dir.resolve())  # Locust runs in each run's own folder
+    folder = _new_folder(args.results_root.resolve())  # Locust runs in each run's own folder
     pinning = Pinning.choose()
     environment = capture(preset, plan, pinning)
     cores = int(environment["cores"])

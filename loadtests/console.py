@@ -4,16 +4,11 @@ ratios (the argument the lab exists for), the targets, and every invalid run, lo
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .results import RunRow
+from chat_core import Transport
+from lab.results import RunRow
+from lab.servers import CHATLAB, run_label
 
-TRANSPORT_ORDER = ("short_poll", "long_poll", "sse", "websocket", "bare_broadcast")
-LABELS = {
-    "short_poll": "short polling",
-    "long_poll": "long polling",
-    "sse": "SSE",
-    "websocket": "WebSocket",
-    "bare_broadcast": "bare broadcast",
-}
+TRANSPORT_ORDER = tuple(Transport)
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -24,7 +19,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 def run_outcome(row: RunRow) -> str:
     """One line after a run."""
-    figures = [
+    numbers = [
         f"p50 {_num(row.latency_p50_ms, 2)} / p99 {_num(row.latency_p99_ms, 2)} ms",
         f"{_num(row.deliveries_per_s, 0)} deliveries/s",
         f"{_num(row.wire_bytes_per_msg, 0)} B/msg",
@@ -32,9 +27,9 @@ def run_outcome(row: RunRow) -> str:
         f"generator {_num(row.generator_cpu_percent, 0)}%",
     ]
     if row.rss_per_connection_bytes is not None and row.workload == "idle":
-        figures.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
+        numbers.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
     verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)
-    return "        " + ", ".join(figures) + f"  [{verdict}]"
+    return "        " + ", ".join(numbers) + f"  [{verdict}]"
 
 
 def _kib(row: RunRow) -> str:
@@ -88,11 +83,10 @@ def ratios(rows: list[RunRow]) -> list[str]:
     for websocket_id, others in groups.items():
         base = by_id[websocket_id]
         parts = []
-        for row in sorted(others, key=lambda r: (TRANSPORT_ORDER.index(r.transport),
-                                                 r.poll_interval_s)):  # fmt: skip
+        for row in sorted(others, key=_in_order):
             if row.wire_bytes_per_msg_vs_websocket is None:
-                continue  # nothing delivered (idle): no per-message figure to compare
-            name = LABELS[row.transport]
+                continue  # nothing delivered (idle): no per-message number to compare
+            name = run_label(row.server, row.transport)
             if row.transport == "short_poll":
                 name += f" every {row.poll_interval_s:g} s"
             parts.append(f"{name} {_num(row.wire_bytes_per_msg_vs_websocket, 1)}× the bytes, "
@@ -103,13 +97,24 @@ def ratios(rows: list[RunRow]) -> list[str]:
     for row in rows:
         if row.bare_run_id:
             bare = by_id[row.bare_run_id].server_cpu_per_msg_us
+            who = (
+                "chatlab's WebSocket server"
+                if row.server == CHATLAB.name
+                else run_label(row.server, row.transport)
+            )
             lines.append(
-                f"{_load(row)} — chatlab's WebSocket server spends "
+                f"{_load(row)} — {who} spends "
                 f"{_num(row.server_cpu_per_msg_vs_bare, 1)}× the CPU per delivered message of "
                 f"the bare broadcast loop ({_num(row.server_cpu_per_msg_us)} against "
                 f"{_num(bare)} µs)"
             )
     return lines
+
+
+def _in_order(row: RunRow) -> tuple:
+    """chatlab's runs first, in the lesson's order of transports, then the other servers'."""
+    return (row.server != CHATLAB.name, row.server, TRANSPORT_ORDER.index(Transport(row.transport)),
+            row.poll_interval_s)  # fmt: skip
 
 
 def _load(row: RunRow) -> str:
@@ -130,7 +135,7 @@ def targets(results: list[dict[str, Any]]) -> list[str]:
         for check in result["checks"]:
             value = "-" if check["value"] is None else f"{check['value']:,.4g}"
             limit = f"{check['limit']:g} {check['unit']}".strip()
-            lines.append(f"    {check['figure']}: {value} {check['unit']} (limit {limit}) — "
+            lines.append(f"    {check['measure']}: {value} {check['unit']} (limit {limit}) — "
                          f"{check['note']}")  # fmt: skip
     return lines
 

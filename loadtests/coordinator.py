@@ -2,7 +2,7 @@
 drain at the end, and the run's completeness summed over every load-generating process.
 
 The window opens when every generator reports its users ready, and closes when every
-generator has drained: the server's metrics are read at both ends, so per-message figures
+generator has drained: the server's metrics are read at both ends, so per-message numbers
 leave out logins, joins and connection set-up. At the end the coordinator prints the counts,
 says loudly if anything was lost, sets a non-zero exit code if so, and writes the counts and
 raw latency samples to --lab-output for the sweep.
@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import time
-import urllib.request
 from array import array
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import MasterRunner
 
-from .figures import latency_figures
-from .lab import DRAIN, READY, REPORT, WINDOW
-from .lab_files import SCENARIO_FILE, read_scenario, write_output
+from lab.run_files import SCENARIO_FILE, read_scenario, write_output
+from lab.server_metrics import read_metrics
+
+from .derive import latency_summary
+from .generator import DRAIN, READY, REPORT, WINDOW
 from .ledger import LedgerReport
 from .options import ScenarioOptions
 
@@ -37,8 +38,7 @@ def fetch_metrics(host: str | None) -> dict[str, Any] | None:
     if not host:
         return None
     try:
-        with urllib.request.urlopen(f"{host.rstrip('/')}/api/metrics", timeout=10) as answer:
-            return json.loads(answer.read())
+        return read_metrics(host)
     except (OSError, ValueError) as error:
         log.warning("chatlab: could not read the server's metrics: %s", error)
         return None
@@ -158,7 +158,7 @@ class Coordinator:
             transports[transport] = {
                 **report.counts.as_dict(),
                 "window_delivered": report.window_delivered,
-                "latency_ms": latency_figures(report.latencies_ms),
+                "latency_ms": latency_summary(report.latencies_ms),
             }
         window = None
         if self.window_start is not None:

@@ -152,9 +152,6 @@ class Ledger:
         self.counts.reconnects += 1
         self.counts.resumed += resumed
 
-    def resumed(self, count: int) -> None:
-        self.counts.resumed += count
-
     def depart(self, receiver: str) -> None:
         """A user stopped: what it was still owed is abandoned, not lost."""
         self._gone.add(receiver)

@@ -1,12 +1,13 @@
 """The scenario's knobs: Locust command-line options, and the settings a run reads from them.
 
-The options are registered through Locust's `init_command_line_parser` hook, so they show in
-the web UI and the master hands them to its workers. Workers only learn the values when a
-test starts: read `ScenarioOptions.from_parsed(environment.parsed_options)` then, not at import.
+`ScenarioOptions` holds every knob and its default; the options are registered from it
+through Locust's `init_command_line_parser` hook, so they show in the web UI and the master
+hands them to its workers. Workers only learn the values when a test starts: read
+`ScenarioOptions.from_parsed(environment.parsed_options)` then, not at import.
 """
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 WORKLOADS = ("chat", "ticker", "burst", "idle")
@@ -16,81 +17,11 @@ HEADER_PROFILES = ("minimal", "browser")
 DEFAULT_SEND_INTERVAL = {"chat": 5.0, "ticker": 1.0, "burst": 5.0, "idle": 0.0}
 
 
-def register_options(parser: Any) -> None:
-    """Add the scenario's options to Locust's parser (a LocustArgumentParser)."""
-    # the parser's own add_argument: only it understands include_in_web_ui
-    parser.add_argument(
-        "--workload",
-        choices=WORKLOADS,
-        default="chat",
-        help="chat | ticker | burst | idle (see MEASURING.md)",
-    )
-    parser.add_argument("--room-size", type=int, default=10, help="members per room")
-    parser.add_argument(
-        "--send-interval",
-        type=float,
-        default=0.0,
-        help="seconds between a sender's messages (0: the workload's default: "
-        "chat 5, ticker 1, burst 5)",
-    )
-    parser.add_argument(
-        "--poll-interval", type=float, default=1.0, help="short polling: seconds between polls"
-    )
-    parser.add_argument(
-        "--long-poll-timeout",
-        type=float,
-        default=25.0,
-        help="long polling: seconds the server may hold a poll",
-    )
-    parser.add_argument(
-        "--header-profile",
-        choices=HEADER_PROFILES,
-        default="minimal",
-        help="minimal: only the headers the protocol needs; browser: the set a "
-        "desktop browser sends, with the session cookie",
-    )
-    parser.add_argument(
-        "--burst-size", type=int, default=20, help="burst: messages a publisher sends back to back"
-    )
-    parser.add_argument(
-        "--private-share",
-        type=float,
-        default=0.1,
-        help="chat: share of messages sent privately to a room member",
-    )
-    parser.add_argument(
-        "--drop-every",
-        type=float,
-        default=0.0,
-        help="cut each receiving connection about every N seconds and resume "
-        "from the cursor (0: never)",
-    )
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=10.0,
-        help="seconds to wait at the end for messages still on their way",
-    )
-    parser.add_argument(
-        "--lab-window",
-        type=float,
-        default=0.0,
-        include_in_web_ui=False,
-        help="stop the run this many seconds after every user is ready (0: stop by -t or by hand)",
-    )
-    parser.add_argument(
-        "--lab-output",
-        default="",
-        include_in_web_ui=False,
-        help="folder for the scenario's counts and raw latency samples",
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ScenarioOptions:
     workload: str = "chat"
     room_size: int = 10
-    send_interval: float = 5.0
+    send_interval: float = DEFAULT_SEND_INTERVAL["chat"]  # seconds; as resolved for the workload
     poll_interval: float = 1.0
     long_poll_timeout: float = 25.0
     header_profile: str = "minimal"
@@ -105,22 +36,13 @@ class ScenarioOptions:
     def from_parsed(cls, parsed: argparse.Namespace | None) -> "ScenarioOptions":
         if parsed is None:
             return cls()
-        workload = getattr(parsed, "workload", "chat")
-        interval = float(getattr(parsed, "send_interval", 0.0) or 0.0)
-        options = cls(
-            workload=workload,
-            room_size=int(parsed.room_size),
-            send_interval=interval or DEFAULT_SEND_INTERVAL[workload],
-            poll_interval=float(parsed.poll_interval),
-            long_poll_timeout=float(parsed.long_poll_timeout),
-            header_profile=parsed.header_profile,
-            burst_size=int(parsed.burst_size),
-            private_share=float(parsed.private_share),
-            drop_every=float(parsed.drop_every),
-            drain_timeout=float(parsed.drain_timeout),
-            lab_window=float(parsed.lab_window),
-            lab_output=str(parsed.lab_output or ""),
-        )
+        values = {}
+        for knob in fields(cls):
+            given = getattr(parsed, knob.name, None)
+            values[knob.name] = knob.default if given is None else type(knob.default)(given)
+        # 0 (the option's default) means the workload's own interval
+        interval = values["send_interval"] or DEFAULT_SEND_INTERVAL[values["workload"]]
+        options = cls(**{**values, "send_interval": interval})
         options.check()
         return options
 
@@ -143,3 +65,52 @@ class ScenarioOptions:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+DEFAULTS = ScenarioOptions()
+_INTERVALS = ", ".join(f"{w} {s:g}" for w, s in DEFAULT_SEND_INTERVAL.items() if s)
+
+# Every knob's option, after the field it sets: (field, extra argparse keywords, help).
+_OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("workload", {"choices": WORKLOADS}, "chat | ticker | burst | idle (see MEASURING.md)"),
+    ("room_size", {}, "members per room"),
+    ("send_interval", {"default": 0.0},
+     f"seconds between a sender's messages (0: the workload's default: {_INTERVALS})"),
+    ("poll_interval", {}, "short polling: seconds between polls"),
+    ("long_poll_timeout", {}, "long polling: seconds the server may hold a poll"),
+    ("header_profile", {"choices": HEADER_PROFILES},
+     "minimal: only the headers the protocol needs; browser: the set a desktop browser sends, "
+     "with the session cookie"),
+    ("burst_size", {}, "burst: messages a publisher sends back to back"),
+    ("private_share", {}, "chat: share of messages sent privately to a room member"),
+    ("drop_every", {},
+     "cut each receiving connection about every N seconds and resume from the cursor "
+     "(0: never)"),
+    ("drain_timeout", {}, "seconds to wait at the end for messages still on their way"),
+    ("lab_window", {"include_in_web_ui": False},
+     "stop the run this many seconds after every user is ready (0: stop by -t or by hand)"),
+    ("lab_output", {"include_in_web_ui": False},
+     "folder for the scenario's run files (lab.run_files)"),
+)  # fmt: skip
+
+
+def option(name: str) -> str:
+    """The command-line option that sets the field `name`."""
+    return "--" + name.replace("_", "-")
+
+
+def register_options(parser: Any) -> None:
+    """Add the scenario's options to Locust's parser (a LocustArgumentParser)."""
+    # the parser's own add_argument: only it understands include_in_web_ui
+    for name, extra, help_text in _OPTIONS:
+        default = getattr(DEFAULTS, name)
+        kind = {} if isinstance(default, str) else {"type": type(default)}
+        parser.add_argument(option(name), **{"default": default, **kind, **extra}, help=help_text)
+
+
+def command_line(**values: object) -> list[str]:
+    """The options that set these fields, as the scenario's command line takes them."""
+    return [
+        f"{option(name)}={value:g}" if isinstance(value, float) else f"{option(name)}={value}"
+        for name, value in values.items()
+    ]

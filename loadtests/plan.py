@@ -1,50 +1,70 @@
 """What a sweep runs: one `RunSpec` per run, and the presets of `chatlab bench`.
 
-Every preset is a list of specs, so `--help` can say exactly what each one includes.
+Every preset is a list of specs, so `--help` can say exactly what each one includes. A run
+measures one server over one transport (`lab.servers`); `--transports` names them as
+`TRANSPORT_CHOICES` spells them.
 """
 
 import math
 from dataclasses import dataclass, replace
 
 from chat_core import Transport
+from lab.servers import BARE_BROADCAST, CHATLAB, SERVERS
 
-from .options import DEFAULT_SEND_INTERVAL
+from .options import DEFAULT_SEND_INTERVAL, DEFAULTS, command_line
 
-BARE = "bare_broadcast"  # the baseline server (loadtests/bare_broadcast.py), spoken to by ws.py
 TRANSPORTS = tuple(str(t) for t in Transport)
-TARGETS = (*TRANSPORTS, BARE)
 LOCUSTFILES = {
-    "short_poll": "short_poll.py",
-    "long_poll": "long_poll.py",
-    "sse": "sse.py",
-    "websocket": "ws.py",
-    BARE: "ws.py",
+    Transport.SHORT_POLL: "short_poll.py",
+    Transport.LONG_POLL: "long_poll.py",
+    Transport.SSE: "sse.py",
+    Transport.WEBSOCKET: "ws.py",
 }
+
+
+def _transport_choices() -> dict[str, tuple[str, str]]:
+    """chatlab's transports by their own names; another server's as SERVER:TRANSPORT, and by
+    the server's name alone where it speaks one transport."""
+    choices = {}
+    for server in SERVERS.values():
+        for transport in server.transports:
+            spelling = transport if server is CHATLAB else f"{server.name}:{transport}"
+            choices[str(spelling)] = (server.name, str(transport))
+        if server is not CHATLAB and len(server.transports) == 1:
+            choices[server.name] = (server.name, str(server.transports[0]))
+    return choices
+
+
+TRANSPORT_CHOICES = _transport_choices()  # `--transports` spelling → (server, transport)
+BARE = BARE_BROADCAST.name  # spelled so in a plan: the bare loop over WebSocket
+QUICK_USERS = (50, 200)  # the user counts of --quick, and of a plan that names none
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    transport: str  # a Transport value, or BARE
+    transport: str  # a Transport value: what the Locust users speak
     workload: str
     users: int
-    room_size: int = 10
+    room_size: int = DEFAULTS.room_size
     send_interval: float = 0.0  # 0: the workload's default
-    poll_interval: float = 1.0
-    long_poll_timeout: float = 25.0
-    header_profile: str = "minimal"
-    burst_size: int = 20
-    private_share: float = 0.1
+    poll_interval: float = DEFAULTS.poll_interval
+    long_poll_timeout: float = DEFAULTS.long_poll_timeout
+    header_profile: str = DEFAULTS.header_profile
+    burst_size: int = DEFAULTS.burst_size
+    private_share: float = DEFAULTS.private_share
     window: float = 10.0  # seconds measured once every user is ready
     label: str = ""
+    server: str = CHATLAB.name  # the server under test, a lab.servers.SERVERS name
 
-    @property
-    def client_transport(self) -> str:
-        """The transport the Locust users speak (the bare server is spoken to over WebSocket)."""
-        return "websocket" if self.transport == BARE else self.transport
+    @classmethod
+    def of(cls, choice: str, *args: object, **fields: object) -> "RunSpec":
+        """A spec for a `--transports` spelling, e.g. "sse" or "bare_broadcast"."""
+        server, transport = TRANSPORT_CHOICES[choice]
+        return cls(transport, *args, server=server, **fields)  # type: ignore[arg-type]
 
     @property
     def locustfile(self) -> str:
-        return LOCUSTFILES[self.transport]
+        return LOCUSTFILES[Transport(self.transport)]
 
     @property
     def effective_send_interval(self) -> float:
@@ -57,38 +77,39 @@ class RunSpec:
         return float(min(500, max(10, math.ceil(self.users / 2))))
 
     def run_name(self, index: int) -> str:
-        parts = [f"{index:02d}", self.transport, self.workload, f"u{self.users}"]
-        if self.room_size != 10:
+        server = [] if self.server == CHATLAB.name else [self.server]
+        parts = [f"{index:02d}", *server, self.transport, self.workload, f"u{self.users}"]
+        if self.room_size != DEFAULTS.room_size:
             parts.append(f"room{self.room_size}")
-        if self.transport == "short_poll" and self.poll_interval != 1.0:
+        if self.transport == Transport.SHORT_POLL and self.poll_interval != DEFAULTS.poll_interval:
             parts.append(f"poll{self.poll_interval:g}")
-        if self.header_profile != "minimal":
+        if self.header_profile != DEFAULTS.header_profile:
             parts.append(self.header_profile)
         return "-".join(parts)
 
     def locust_options(self) -> list[str]:
         """The scenario's command-line options for this run."""
-        return [
-            f"--workload={self.workload}",
-            f"--room-size={self.room_size}",
-            f"--send-interval={self.send_interval:g}",
-            f"--poll-interval={self.poll_interval:g}",
-            f"--long-poll-timeout={self.long_poll_timeout:g}",
-            f"--header-profile={self.header_profile}",
-            f"--burst-size={self.burst_size}",
-            f"--private-share={self.private_share:g}",
-        ]
+        return command_line(
+            workload=self.workload,
+            room_size=self.room_size,
+            send_interval=self.send_interval,
+            poll_interval=self.poll_interval,
+            long_poll_timeout=self.long_poll_timeout,
+            header_profile=self.header_profile,
+            burst_size=self.burst_size,
+            private_share=self.private_share,
+        )
 
 
-def _each(transports: tuple[str, ...], **fields: object) -> list[RunSpec]:
-    return [RunSpec(transport=t, **fields) for t in transports]  # type: ignore[arg-type]
+def _each(choices: tuple[str, ...], **fields: object) -> list[RunSpec]:
+    return [RunSpec.of(choice, **fields) for choice in choices]
 
 
 def quick() -> list[RunSpec]:
     """About a minute: the chat workload, every transport at 50 and 200 users."""
     return [
         spec
-        for users in (50, 200)
+        for users in QUICK_USERS
         for spec in _each(TRANSPORTS, workload="chat", users=users, window=4.0)
     ]
 
@@ -130,7 +151,7 @@ PRESETS = {"quick": quick, "default": default, "targets": targets}
 
 
 def custom(
-    transports: list[str],
+    transports: list[str],  # TRANSPORT_CHOICES spellings
     users: list[int],
     workload: str,
     poll_intervals: list[float],
@@ -141,12 +162,12 @@ def custom(
     """A plan from the command line: every combination of what was chosen."""
     plan = []
     for count in users:
-        for transport in transports:
-            intervals = poll_intervals if transport == "short_poll" else [1.0]
-            for interval in intervals:
-                plan.append(RunSpec(transport, workload, count, poll_interval=interval,
-                                    header_profile=header_profile, window=window,
-                                    send_interval=send_interval))  # fmt: skip
+        for choice in transports:
+            polls = TRANSPORT_CHOICES[choice][1] == Transport.SHORT_POLL
+            for interval in poll_intervals if polls else [1.0]:
+                plan.append(RunSpec.of(choice, workload, count, poll_interval=interval,
+                                       header_profile=header_profile, window=window,
+                                       send_interval=send_interval))  # fmt: skip
     return plan
 
 

@@ -1,4 +1,4 @@
-"""The processes of one run: the server under test (a `chatlab.server_process`) and the
+"""The processes of one run: the server under test (a `lab.server_process`) and the
 Locust load generator, each pinned to its own cores where the machine has more than one.
 """
 
@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.process_usage import cpu_seconds
+
 LOADTESTS = Path(__file__).resolve().parent
 ROOT = LOADTESTS.parent
 # The server's rate limit (20 a second, bursts of 40) is a guard for the chat, not a subject
 # of the lab: the burst workload would hit it. Recorded with every sweep's environment.
 SERVER_CONFIG = {"RATE_PER_SECOND": 1000, "RATE_BURST": 1000}
-BARE_BROADCAST = ("loadtests.bare_broadcast",)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def run_locust(args: list[str], cpus: frozenset[int] | None, folder: Path,
     """Run Locust headless in a subprocess until it ends (or `timeout`, then kill it)."""
     # Locust and any workers it forks are reaped by us alone in this span, so the change in
     # our children's rusage is exactly the generator's CPU.
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with (folder / "locust.stdout").open("w") as out, (folder / "locust.stderr").open("w") as err:
         process = subprocess.Popen(
@@ -71,6 +72,5 @@ def run_locust(args: list[str], cpus: frozenset[int] | None, folder: Path,
             process.wait(timeout=30)
             exit_code = None
     seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - before
     return LocustOutcome(exit_code, 100 * cpu / seconds if seconds > 0 else 0.0, seconds)

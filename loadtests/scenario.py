@@ -8,7 +8,7 @@ then plays its part in the workload:
   privately to another member of its room;
 - ticker: the room's first member publishes every S seconds (default 1); the others listen;
 - burst: the room's first member sends B messages back to back every S seconds;
-- idle: nobody sends (connections held open, for the memory figures).
+- idle: nobody sends (connections held open, for memory per connection).
 
 Every delivery is a `deliver` request in Locust's statistics, timed from the sender's `ts`.
 """
@@ -23,7 +23,7 @@ from locust.exception import StopUser
 
 from .clients import ChatClient, ClientSettings, SendFailed, SetupFailed
 from .coordinator import Coordinator
-from .lab import Lab, install
+from .generator import Generator, install
 from .options import register_options
 
 TEXT = "The quick brown fox jumps over the lazy dog"  # 43 characters, ASCII
@@ -46,12 +46,12 @@ class ChatUser(User):
     wait_time = constant(0)  # the workload paces itself
 
     def on_start(self) -> None:
-        lab = Lab.current
-        assert lab is not None, "the chatlab scenario was not installed (no init event?)"
-        self.lab = lab
-        self.options = lab.options
+        generator = Generator.current
+        assert generator is not None, "the chatlab scenario was not installed (no init event?)"
+        self.generator = generator
+        self.options = generator.options
         self.transport = self.client_class.transport
-        self.name, self.room, self.ledger = lab.enroll(self.transport)
+        self.name, self.room, self.ledger = generator.enroll(self.transport)
         self.sequence = 0
         settings = ClientSettings(
             base_url=self.host,
@@ -60,32 +60,32 @@ class ChatUser(User):
             long_poll_timeout=self.options.long_poll_timeout,
             drop_every=self.options.drop_every,
         )
-        self.chat = self.client_class(self.name, settings, lab.fire, inbox=self)
+        self.chat = self.client_class(self.name, settings, generator.fire, inbox=self)
         try:
             self.chat.login()
             self.chat.start_receiving()
             self.chat.join(self.room.name)
         except SetupFailed:
-            lab.user_failed(self.transport, self.room, self.name)
+            generator.user_failed(self.transport, self.room, self.name)
             self.chat.close()
             raise StopUser() from None
         if self.options.workload == "idle":
             self.chat.release_api()
-        lab.user_ready(self.transport, self.room, self)
+        generator.user_ready(self.transport, self.room, self)
 
     def on_stop(self) -> None:
         chat = getattr(self, "chat", None)
         if chat is None:
             return
-        if self in self.lab.users:
-            self.lab.user_stopped(self.transport, self)
+        if self in self.generator.users:
+            self.generator.user_stopped(self.transport, self)
         chat.close()
 
     @task
     def play(self) -> None:
         if not self.room.opened.wait(timeout=1.0):
             return  # Locust calls the task again
-        if not self.lab.sending:
+        if not self.generator.sending:
             gevent.sleep(1.0)  # the run is ending: this user is about to be stopped
             return
         workload = self.options.workload
@@ -98,7 +98,7 @@ class ChatUser(User):
         elif workload == "burst" and publisher:
             self._every(interval, self._burst)
         else:
-            self.lab.pause(1.0)  # a listener: nothing to do but receive
+            self.generator.pause(1.0)  # a listener: nothing to do but receive
 
     # -- the workloads ----------------------------------------------------------------------
 
@@ -106,11 +106,11 @@ class ChatUser(User):
         """Call `action` every `interval` seconds from a random phase, at a fixed rate (a late
         call is not made up for), until sending stops."""
         due = time.monotonic() + random.uniform(0, interval)
-        while self.lab.sending:
+        while self.generator.sending:
             wait = due - time.monotonic()
             if wait > 0:
-                self.lab.pause(wait)
-            if not self.lab.sending:
+                self.generator.pause(wait)
+            if not self.generator.sending:
                 return
             action()
             due = max(due + interval, time.monotonic())
@@ -129,20 +129,20 @@ class ChatUser(User):
 
     def _send(self, room: str | None = None, to: str | None = None) -> bool:
         """One message, registered with the ledger before it leaves; False if refused."""
-        if not self.lab.sending:
+        if not self.generator.sending:
             return False
         self.sequence += 1
         cid = f"{self.name}-{self.sequence}"
         recipients = self.room.members if room is not None else (self.name, to)
         self.ledger.expect(cid, recipients)
-        self.lab.send_started()
+        self.generator.send_started()
         try:
             self.chat.send(TEXT, cid, time.time(), room=room, to=to)
         except SendFailed:
             self.ledger.withdraw(cid)
             return False
         finally:
-            self.lab.send_ended()
+            self.generator.send_ended()
         self.ledger.accepted()
         return True
 
@@ -153,7 +153,7 @@ class ChatUser(User):
             self.name, message.get("cid"), message["id"], message.get("ts"), arrival, size
         )
         if latency is not None:
-            self.lab.fire("deliver", self.transport, latency, size, None)
+            self.generator.fire("deliver", self.transport, latency, size, None)
 
     def gap(self) -> None:
         self.ledger.gap()

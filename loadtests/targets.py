@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .results import RunRow
+from chat_core import Transport
+from lab.results import RunRow
+from lab.servers import CHATLAB
 
 
 @dataclass(frozen=True)
 class Check:
-    figure: str
+    measure: str  # what is checked, e.g. "p99 delivery latency"
     value: Callable[[RunRow], float | None]
     limit: float
     unit: str
@@ -22,14 +24,14 @@ class Check:
     def evaluate(self, row: RunRow) -> dict[str, Any]:
         value = self.value(row)
         if value is None:
-            return {"figure": self.figure, "value": None, "limit": self.limit, "unit": self.unit,
+            return {"measure": self.measure, "value": None, "limit": self.limit, "unit": self.unit,
                     "met": False, "note": "not measured"}  # fmt: skip
         met = value < self.limit if self.below else value >= self.limit
         note = "met" if met else "missed"
         if self.margin:
             off = (value - self.limit) / self.limit * 100
             note += f": {abs(off):.0f}% {'below' if off < 0 else 'above'} the limit"
-        return {"figure": self.figure, "value": value, "limit": self.limit, "unit": self.unit,
+        return {"measure": self.measure, "value": value, "limit": self.limit, "unit": self.unit,
                 "met": met, "note": note}  # fmt: skip
 
 
@@ -38,6 +40,11 @@ class Target:
     name: str
     matches: Callable[[RunRow], bool]
     checks: tuple[Check, ...]
+
+
+def _chatlab(row: RunRow, transport: Transport) -> bool:
+    """Whether the run measured chatlab's own server over `transport`."""
+    return row.server == CHATLAB.name and row.transport == transport
 
 
 def _per_1000(row: RunRow) -> float | None:
@@ -54,7 +61,7 @@ TARGETS = (
     Target(
         "chat over WebSocket, 1,000 users in rooms of 10, a message every 5 s each",
         lambda r: (
-            r.transport == "websocket"
+            _chatlab(r, Transport.WEBSOCKET)
             and r.workload == "chat"
             and r.users == 1000
             and r.room_size == 10
@@ -69,7 +76,7 @@ TARGETS = (
     Target(
         "one room of 100 over WebSocket, a message a second each",
         lambda r: (
-            r.transport == "websocket"
+            _chatlab(r, Transport.WEBSOCKET)
             and r.workload == "chat"
             and r.users == 100
             and r.room_size == 100
@@ -82,7 +89,7 @@ TARGETS = (
     ),
     Target(
         "5,000 open WebSocket connections in one server process",
-        lambda r: r.transport == "websocket" and r.workload == "idle" and r.users >= 5000,
+        lambda r: _chatlab(r, Transport.WEBSOCKET) and r.workload == "idle" and r.users >= 5000,
         (
             Check("open connections", lambda r: r.open_connections, 5000, "", False, False),
             Check("resident memory per connection", _kib, 50, "KiB"),
@@ -90,7 +97,7 @@ TARGETS = (
     ),
     Target(
         "5,000 pending long polls in one server process",
-        lambda r: r.transport == "long_poll" and r.workload == "idle" and r.users >= 5000,
+        lambda r: _chatlab(r, Transport.LONG_POLL) and r.workload == "idle" and r.users >= 5000,
         (
             Check("pending long polls", lambda r: r.open_connections, 5000, "", False, False),
             Check("resident memory per pending poll", _kib, 50, "KiB"),

@@ -1,1 +1,1 @@
-"""Figures and the report, drawn from a sweep's results."""
+"""The report and its plots, drawn from a sweep's results."""

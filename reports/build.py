@@ -1,51 +1,52 @@
-"""`chatlab report [RESULTS_DIR]`: turn a sweep's results into `RESULTS_DIR/report/`.
+"""`chatlab report [SWEEP]`: turn one sweep's folder into `SWEEP/report/`.
 
-Writes `index.html` (self-contained, figures embedded), `summary.md` and one PNG per figure,
-then prints the path of index.html as its last line. Without RESULTS_DIR, the newest folder
-under `results/` is used. matplotlib is imported only when a report is built, because the
-CLI imports this module to build its parser.
+Writes `index.html` (self-contained, plots embedded), `summary.md` and one PNG per plot,
+then prints the path of index.html as its last line. Without SWEEP, the newest sweep under
+the results root (`--results-root`, `results/` by default) is used. matplotlib is imported
+only when a report is built, because the CLI imports this module to build its parser.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
+from lab.results import RESULTS_ROOT, SUMMARY_FILE
+
 # None of these import matplotlib; `.render` (which does) is imported inside build_report.
 from .content import compute
 from .markdown import render_markdown
 from .page import render_html
-from .sweep import SUMMARY, load_sweep, newest_results
+from .sweep import load_sweep, newest_sweep
 
-DEFAULT_ROOT = Path("results")
 REPORT_FOLDER = "report"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "results_dir",
+        "sweep",
         nargs="?",
         type=Path,
-        help="a results folder written by `chatlab bench` (default: the newest under results/)",
+        help="one sweep's folder, as `chatlab bench` made it (default: the newest sweep)",
     )
     parser.add_argument(
         "--results-root",
         type=Path,
-        default=DEFAULT_ROOT,
-        help="where to look for the newest results folder (default: results/)",
+        default=RESULTS_ROOT,
+        help=f"where to look for the newest sweep (default: {RESULTS_ROOT}/)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = args.results_dir or newest_results(args.results_root)
+    folder = args.sweep or newest_sweep(args.results_root)
     if folder is None:
         print(
-            f"chatlab report: no results under {args.results_root}/: run `chatlab bench` first, "
-            "or name a results folder.",
+            f"chatlab report: no sweep under {args.results_root}/: run `chatlab bench` first, "
+            "or name a sweep's folder.",
             file=sys.stderr,
         )
         return 1
-    if not (Path(folder) / SUMMARY).is_file():
-        print(f"chatlab report: {folder} holds no {SUMMARY}.", file=sys.stderr)
+    if not (Path(folder) / SUMMARY_FILE).is_file():
+        print(f"chatlab report: {folder} holds no {SUMMARY_FILE}.", file=sys.stderr)
         return 1
     print(build_report(Path(folder)))
     return 0
@@ -53,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
 def build_report(folder: Path) -> Path:
     """Write the report into `folder/report/` and return the path of its index.html."""
-    from .render import render_figures  # matplotlib, only now
+    from .render import render_plots  # matplotlib, only now
 
     sweep = load_sweep(folder)
-    content = compute(sweep, render_figures(sweep))
+    content = compute(sweep, render_plots(sweep))
     out = folder / REPORT_FOLDER
     out.mkdir(parents=True, exist_ok=True)
-    for figure in content.figures:
-        (out / figure.file_name).write_bytes(figure.png)
+    for plot in content.plots:
+        (out / plot.file_name).write_bytes(plot.png)
     (out / "summary.md").write_text(render_markdown(content))
     index = out / "index.html"
     index.write_text(render_html(content))

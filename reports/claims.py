@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .overhead import WS_ENVELOPE_BYTES
 from .rows import (
-    BASELINE,
+    baseline_rows,
+    chatlab_rows,
     common_level,
     comparable,
     label,
@@ -224,7 +225,7 @@ def all_claims(rows: Sequence[RunRow]) -> list[Claim]:
 
 def baseline_comparison(rows: Sequence[RunRow]) -> list[str]:
     """chatlab's server CPU per delivered message as a multiple of a bare broadcast loop."""
-    bases = [r for r in rows if r.transport == BASELINE and r.server_cpu_per_msg_us]
+    bases = baseline_rows(rows)
     if not bases:
         return [
             "No bare-broadcast baseline run: run `chatlab bench` (default preset) to compare "
@@ -235,7 +236,7 @@ def baseline_comparison(rows: Sequence[RunRow]) -> list[str]:
     said = []
     same = same_load(rows, base)
     for transport in Transport:
-        row = pick(r for r in where(same, transport=transport) if r.server_cpu_per_msg_us)
+        row = pick(r for r in chatlab_rows(same, transport=transport) if r.server_cpu_per_msg_us)
         if row is None or base.server_cpu_per_msg_us is None:
             continue
         ratio = row.server_cpu_per_msg_us / base.server_cpu_per_msg_us

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chatlab.server_process import ServerProcess
+from lab.server_process import ServerProcess
 
 
 @contextmanager

@@ -17,9 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chat_core import Transport
-from loadtests.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
 
-from .rows import STANDARD_POLL_INTERVAL_S, delivered_in_window, overhead_per_msg, pick, where
+from .rows import (
+    STANDARD_POLL_INTERVAL_S,
+    chatlab_rows,
+    delivered_in_window,
+    overhead_per_msg,
+    pick,
+    where,
+)
 from .theory import (
     KAAZING_CLIENTS,
     KAAZING_FRAME_BYTES,
@@ -95,13 +102,13 @@ def _measured(what: str, row: RunRow, bytes_each: float, tcpip: float | None) ->
 
 
 def _poll_row(rows: Sequence[RunRow], profile: str) -> RunRow | None:
-    candidates = where(rows, transport=Transport.SHORT_POLL, header_profile=profile)
+    candidates = chatlab_rows(rows, transport=Transport.SHORT_POLL, header_profile=profile)
     standard = where(candidates, poll_interval_s=STANDARD_POLL_INTERVAL_S)
     return pick(standard or candidates)
 
 
 def header_table(rows: Sequence[RunRow]) -> OverheadTable:
-    workload = next((w for w in WORKLOADS if where(rows, workload=w)), None)
+    workload = next((w for w in WORKLOADS if chatlab_rows(rows, workload=w)), None)
     lines = published_lines()
     missing: list[str] = []
     if workload is None:
@@ -112,7 +119,7 @@ def header_table(rows: Sequence[RunRow]) -> OverheadTable:
             "No `ticker` runs (the article's one-message-a-second case): these bytes come from "
             "the `chat` workload. Run `chatlab bench` (default preset) for the ticker rows."
         )
-    chosen = where(rows, workload=workload)
+    chosen = chatlab_rows(rows, workload=workload)
     for profile in PROFILES:
         poll = _poll_row(chosen, profile)
         if poll is not None and (per_poll := poll_overhead_bytes(poll)) is not None:
@@ -172,6 +179,6 @@ def differences(lines: Sequence[TableLine]) -> list[str]:
                 f"TCP/IP headers would add about {line.tcpip_estimate:,.0f} bytes per "
                 f"{'poll' if line.what == 'polling' else 'message'} ({line.profile}): an "
                 f"estimate from segment counts × {TCPIP_HEADER_BYTES_ESTIMATE} bytes, not a "
-                "count; neither the article's figures nor the measured ones above include it."
+                "count; neither the article's numbers nor the measured ones above include it."
             )
     return said

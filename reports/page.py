@@ -1,19 +1,12 @@
-"""The report as one self-contained HTML page: figures embedded as data URIs, styles inline,
+"""The report as one self-contained HTML page: plots embedded as data URIs, styles inline,
 nothing fetched from anywhere, so it opens offline from a copied folder or an e-mail."""
 
 import base64
 import html
 import re
 
-from .content import (
-    RUN_COLUMNS,
-    TABLE_CLIENTS_HEADER,
-    RenderedFigure,
-    ReportContent,
-    environment_items,
-    fmt_mbps,
-)
-from .overhead import KAAZING_CLIENTS, OverheadTable
+from .content import RenderedPlot, ReportContent, environment_items
+from .tables import Table
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -48,54 +41,27 @@ def _claims(content: ReportContent) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def _figure(figure: RenderedFigure) -> str:
-    data = base64.b64encode(figure.png).decode()
-    notes = "".join(f"<li>{_text(n)}</li>" for n in figure.notes)
+def _plot(plot: RenderedPlot) -> str:
+    data = base64.b64encode(plot.png).decode()
+    notes = "".join(f"<li>{_text(n)}</li>" for n in plot.notes)
     return (
-        f'<figure id="{figure.name}"><h3>{_text(figure.title)}</h3>'
-        f'<img alt="{html.escape(figure.title)}" src="data:image/png;base64,{data}">'
+        f'<figure id="{plot.name}"><h3>{_text(plot.title)}</h3>'
+        f'<img alt="{html.escape(plot.title)}" src="data:image/png;base64,{data}">'
         f"<figcaption><ul>{notes}</ul></figcaption></figure>"
     )
 
 
-def _overhead(table: OverheadTable) -> str:
-    head = "".join(f"<th>{h} (Mbps)</th>" for h in TABLE_CLIENTS_HEADER)
-    rows = []
-    for line in table.lines:
-        mbps = "".join(
-            f"<td>{fmt_mbps(line.mbps[n], line.source == 'published')}</td>"
-            for n in KAAZING_CLIENTS
-        )
-        unit = "poll" if line.what == "polling" else "message"
-        tcpip = "–" if line.tcpip_estimate is None else f"~{line.tcpip_estimate:,.0f} (estimate)"
-        css = "" if line.valid else ' class="invalid"'
-        source = line.source + ("" if line.valid else " (INVALID run)")
-        rows.append(
-            f"<tr{css}><td>{'polling once a second' if line.what == 'polling' else 'WebSocket'}"
-            f"</td><td>{html.escape(source)}</td><td>{html.escape(line.profile or '–')}</td>"
-            f"<td>{line.bytes_each:,.1f} per {unit}</td>{mbps}<td>{tcpip}</td></tr>"
-        )
-    said = "".join(f"<li>{_text(s)}</li>" for s in table.differences + table.missing)
-    workload = f" (measured rows: `{table.workload}` workload)" if table.workload else ""
-    intro = _text(
-        "Overhead bytes at N clients, each polling (or receiving one message) once a second; "
-        f"Mbps as in the article (2^20 bits){workload}."
-    )
-    return (
-        f"<p>{intro}</p>"
-        f"<table><tr><th>what</th><th>source</th><th>header profile</th><th>overhead bytes</th>"
-        f"{head}<th>TCP/IP headers, bytes</th></tr>{''.join(rows)}</table><ul>{said}</ul>"
-    )
-
-
-def _runs(content: ReportContent) -> str:
-    head = "".join(f"<th>{html.escape(title)}</th>" for title, _ in RUN_COLUMNS)
+def _table(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(title)}</th>" for title in table.header)
     body = []
-    for row in content.sweep.rows:
-        css = "" if row.valid else ' class="invalid"'
-        cells = "".join(f"<td>{html.escape(read(row))}</td>" for _, read in RUN_COLUMNS)
-        body.append(f"<tr{css}>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    for cells, invalid in zip(table.rows, table.invalid, strict=True):
+        css = ' class="invalid"' if invalid else ""
+        body.append(f"<tr{css}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    caption = f"<p>{_text(table.caption)}</p>" if table.caption else ""
+    notes = "".join(f"<li>{_text(s)}</li>" for s in table.notes)
+    return f"{caption}<table><tr>{head}</tr>{''.join(body)}</table>" + (
+        f"<ul>{notes}</ul>" if notes else ""
+    )
 
 
 def render_html(content: ReportContent) -> str:
@@ -117,13 +83,13 @@ those runs; lines marked theory or estimate are labelled so.</p>
 <h2>Server cost against a bare broadcast loop</h2>
 <ul>{baseline}</ul>
 <h2>Header overhead: the classic table, measured</h2>
-{_overhead(content.table)}
-<h2>Figures</h2>
-{"".join(_figure(f) for f in content.figures)}
+{_table(content.overhead)}
+<h2>Plots</h2>
+{"".join(_plot(p) for p in content.plots)}
 <h2>Runs</h2>
-{_runs(content)}
+{_table(content.runs)}
 <h2>Environment</h2>
 <table>{env}</table>
-<p>Reproduce: <code>chatlab bench</code>, then <code>chatlab report RESULTS_DIR</code>.</p>
+<p>Reproduce: <code>chatlab bench</code>, then <code>chatlab report SWEEP</code>.</p>
 </body></html>
 """

@@ -1,4 +1,4 @@
-"""Figures to PNG bytes, each on its own Agg canvas: no pyplot, so no global backend is
+"""Plots to PNG bytes, each on its own Agg canvas: no pyplot, so no global backend is
 touched (a notebook that builds the report keeps its inline backend). Imported only when a
 report is built, because it imports matplotlib."""
 
@@ -9,21 +9,21 @@ import traceback
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .content import RenderedFigure
-from .figures import FIGURES, FigureSpec
+from .content import RenderedPlot
+from .plots import PLOTS, PlotSpec
 from .sweep import Sweep
 
 
-def render_figures(sweep: Sweep) -> list[RenderedFigure]:
+def render_plots(sweep: Sweep) -> list[RenderedPlot]:
     rendered = []
-    for spec in FIGURES:
+    for spec in PLOTS:
         try:
             png, notes = _draw(spec, sweep)
-        except Exception as error:  # one broken figure must not hide the rest of the report
+        except Exception as error:  # one broken plot must not hide the rest of the report
             traceback.print_exc(file=sys.stderr)
-            message = f"This figure could not be drawn: {type(error).__name__}: {error}"
+            message = f"This plot could not be drawn: {type(error).__name__}: {error}"
             png, notes = _message(message), [message]
-        rendered.append(RenderedFigure(spec.name, spec.title, png, notes))
+        rendered.append(RenderedPlot(spec.name, spec.title, png, notes))
     return rendered
 
 
@@ -33,7 +33,7 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _draw(spec: FigureSpec, sweep: Sweep) -> tuple[bytes, list[str]]:
+def _draw(spec: PlotSpec, sweep: Sweep) -> tuple[bytes, list[str]]:
     figure = Figure(figsize=spec.size, layout="constrained")
     FigureCanvasAgg(figure)
     notes = spec.draw(figure.add_subplot(), sweep)

@@ -1,34 +1,43 @@
-"""Choosing rows from a sweep: which runs a figure or a claim compares.
+"""Choosing rows from a sweep: which runs a plot or a claim compares.
 
-Comparisons are made within one sweep, as ratios (MEASURING.md). A sweep may hold several
-runs that differ in one knob (poll interval, header profile); the everyday comparison uses
-the standard setting of each knob, and the figures about that knob use the rest.
+Comparisons are made within one sweep, as ratios (MEASURING.md). The everyday comparison is
+between chatlab's own transports; the baseline server's runs are compared with chatlab's
+WebSocket run under their own load. A sweep may hold several runs that differ in one knob
+(poll interval, header profile); the everyday comparison uses the standard setting of each
+knob, and the plots about that knob use the rest.
 """
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
+from lab.servers import BARE_BROADCAST, CHATLAB
 
 TRANSPORTS: tuple[str, ...] = tuple(t.value for t in Transport)
-BASELINE = "bare_broadcast"  # a bare gevent WebSocket broadcast loop under the same load
+BASELINE = BARE_BROADCAST.name  # a bare gevent WebSocket broadcast loop under the same load
 STANDARD_POLL_INTERVAL_S = 1.0
 STANDARD_PROFILE = "minimal"
 
 
 def label(transport: str) -> str:
-    if transport == BASELINE:
-        return "bare gevent broadcast (baseline)"
-    try:
-        return Transport(transport).label
-    except ValueError:
-        return transport
+    """A chatlab transport in words."""
+    return Transport(transport).label
 
 
 def where(rows: Iterable[RunRow], **equal: object) -> list[RunRow]:
     """The rows whose fields equal every given value."""
     return [row for row in rows if all(getattr(row, k) == v for k, v in equal.items())]
+
+
+def chatlab_rows(rows: Iterable[RunRow], **equal: object) -> list[RunRow]:
+    """chatlab's own runs (no baseline or peer server) whose fields equal every given value."""
+    return where(rows, server=CHATLAB.name, **equal)
+
+
+def baseline_rows(rows: Iterable[RunRow]) -> list[RunRow]:
+    """The bare broadcast loop's runs that measured server CPU per message."""
+    return [row for row in where(rows, server=BASELINE) if row.server_cpu_per_msg_us]
 
 
 def _most_common(values: Iterable[object]) -> object | None:
@@ -57,8 +66,9 @@ _KNOBS = ("room_size", "send_interval_s", "long_poll_timeout_s", "burst_size", "
 
 
 def comparable(rows: Sequence[RunRow], workload: str) -> list[RunRow]:
-    """One workload's rows at the standard header profile, short-poll interval and knobs."""
-    chosen = where(rows, workload=workload)
+    """One workload's rows of chatlab's own server at the standard header profile, short-poll
+    interval and knobs."""
+    chosen = chatlab_rows(rows, workload=workload)
     profile = standard_profile(chosen)
     interval = standard_interval(chosen)
     chosen = [
@@ -86,7 +96,7 @@ def user_levels(rows: Iterable[RunRow]) -> list[int]:
     return sorted({row.users for row in rows})
 
 
-def common_level(rows: Sequence[RunRow], transports: Sequence[str]) -> int | None:
+def common_level(rows: Sequence[RunRow], transports: Sequence[str] = TRANSPORTS) -> int | None:
     """The highest user count at which every transport has a run, valid ones preferred."""
     best: int | None = None
     for need_valid in (True, False):
@@ -129,13 +139,10 @@ def requests_per_msg(row: RunRow) -> float | None:
 
 
 def same_load(rows: Iterable[RunRow], base: RunRow) -> list[RunRow]:
-    """The other runs under the same load as `base`: those the sweep linked to it, else the
-    ones that match it knob for knob (a room of 100 is not a room of 10)."""
-    rows = [row for row in rows if row is not base]
+    """Other servers' runs under the same load as `base`: those the sweep linked to it, else
+    the ones that match it knob for knob (a room of 100 is not a room of 10)."""
+    rows = [row for row in rows if row.server != base.server]
     linked = [row for row in rows if getattr(row, "bare_run_id", "") == base.run_id]
     if linked:
         return linked
-    knobs = ("workload", "users", "header_profile", *_KNOBS)
-    return [
-        row for row in rows if all(getattr(row, k, None) == getattr(base, k, None) for k in knobs)
-    ]
+    return [row for row in rows if row.load == base.load]

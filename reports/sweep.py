@@ -4,11 +4,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.results import RunRow, read_summary
+from lab.results import SUMMARY_FILE, RunRow, read_summary
 
 from .samples import load_samples
-
-SUMMARY = "summary.json"
 
 
 @dataclass(frozen=True)
@@ -25,12 +23,12 @@ def load_sweep(folder: Path) -> Sweep:
     return Sweep(folder, environment, rows, load_samples(folder, rows))
 
 
-def newest_results(root: Path) -> Path | None:
-    """The newest results folder under `root` (folders are named by their start time)."""
+def newest_sweep(root: Path) -> Path | None:
+    """The newest sweep's folder under the results root `root` (named by their start time)."""
     root = Path(root)
     if not root.is_dir():
         return None
-    folders = [p.parent for p in root.glob(f"*/{SUMMARY}")]
+    folders = [p.parent for p in root.glob(f"*/{SUMMARY_FILE}")]
     if not folders:
         return None
     return max(folders, key=lambda p: (p.name, p.stat().st_mtime))

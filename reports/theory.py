@@ -7,15 +7,15 @@
 - SSE and WebSocket: one transit.
 
 "One transit" (sender → server → receiver) is not known from first principles on a given
-machine: it is estimated from the same sweep's WebSocket median, and every figure says so.
+machine: it is estimated from the same sweep's WebSocket median, and every plot says so.
 """
 
 from collections.abc import Sequence
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
-from .rows import pick, where
+from .rows import chatlab_rows, pick, where
 
 LONG_POLL_BURST_TRANSITS = 3
 
@@ -40,7 +40,7 @@ def transit_ms(rows: Sequence[RunRow], users: int | None = None) -> float | None
     """One transit, estimated from the WebSocket median of these rows (at `users` if given);
     SSE's median when there is no WebSocket run."""
     for transport in (Transport.WEBSOCKET, Transport.SSE):
-        candidates = where(rows, transport=transport)
+        candidates = chatlab_rows(rows, transport=transport)
         if users is not None:
             candidates = where(candidates, users=users)
         row = pick(r for r in candidates if r.latency_p50_ms is not None)

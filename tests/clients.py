@@ -14,6 +14,7 @@ import requests
 import websocket
 
 from chat_core import Transport
+from wire import sse
 
 _names = itertools.count(1)
 
@@ -163,10 +164,10 @@ class SseReceiver(Receiver):
         self._response.raise_for_status()
         # chunk_size=None: hand over each chunk as it arrives instead of waiting to fill a buffer
         self._lines = self._response.iter_lines(chunk_size=None)
+        self._events = sse.EventParser()  # a new connection starts with no half-read event
 
     def receive(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
-        event: dict[str, str] = {}
         deadline = time.monotonic() + timeout
         while len(got) < count and time.monotonic() < deadline:
             line = next(self._lines, None)
@@ -174,20 +175,16 @@ class SseReceiver(Receiver):
                 self._response.close()
                 self.reconnects += 1
                 self._open(self.cursor)
-                event = {}
                 continue
-            line = line.decode()
-            if line == "":
-                if event.get("event") == "message":
-                    message = json.loads(event["data"])
-                    got.append(message)
-                    self.cursor = message["id"]
-                elif event.get("event") == "gap":
-                    self.gaps.append(json.loads(event["data"])["oldest"])
-                event = {}
-            elif not line.startswith(":"):
-                key, _, value = line.partition(":")
-                event[key] = value.removeprefix(" ")
+            event = self._events.feed_line(line)
+            if event is None:
+                continue
+            if event.type == "message":
+                message = json.loads(event.data)
+                got.append(message)
+                self.cursor = message["id"]
+            elif event.type == "gap":
+                self.gaps.append(json.loads(event.data)["oldest"])
         return got
 
     def close(self) -> None:

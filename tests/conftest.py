@@ -1,7 +1,6 @@
 """Fixtures: live chatlab servers in their own processes, and Debian's Chromium for Playwright."""
 
 import itertools
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chatlab.server_process import ServerProcess
+from lab.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -113,10 +112,14 @@ def app_people(app: Any) -> Any:
 
 
 def synthetic_row(transport: str, users: int, **fields: Any) -> Any:
-    from loadtests.results import RunRow
+    """A row of chatlab's server over `transport`, or of another `server=` over it."""
+    from lab.results import RunRow
+    from lab.servers import CHATLAB
 
+    server = fields.get("server", CHATLAB.name)
+    what = transport if server == CHATLAB.name else server
     values: dict[str, Any] = {
-        "run_id": f"synthetic-{transport}-{fields.get('workload', 'chat')}-{users}",
+        "run_id": f"synthetic-{what}-{fields.get('workload', 'chat')}-{users}",
         "transport": transport,
         "workload": "chat",
         "users": users,
@@ -171,10 +174,12 @@ def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
 
 
 def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
-    """A results folder as `chatlab bench` writes it, with raw samples for each run."""
+    """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
+    from array import array
 
-    from loadtests.results import write_summary
+    from lab.results import write_summary
+    from lab.run_files import write_latencies
 
     write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
     if samples:
@@ -184,14 +189,14 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
                 continue
             run_dir = folder / row.run_id
             run_dir.mkdir(parents=True, exist_ok=True)
-            values = [row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)]
-            (run_dir / "latencies_ms.json").write_text(json.dumps(values))
+            values = array("f", (row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)))
+            write_latencies(run_dir, row.transport, values)
     return folder
 
 
 @pytest.fixture
 def synthetic_sweep(tmp_path: Path) -> Path:
-    """A quick-sweep-shaped results folder with made-up numbers and raw samples."""
+    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples."""
     return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z", synthetic_chat_rows())
 
 

@@ -97,6 +97,9 @@ def test_compare_shows_bursts_arriving_everywhere_and_what_idling_costs(
     wait_for_value(dashboard, rate, 0.5, timeout=5_000)
     websocket_out = dashboard.locator('[data-metric="websocket.bytes_out"]')
     assert value(websocket_out) > 0
+    # the transports are named as the server names them (chat_core's Transport.label)
+    expect(dashboard.locator("tr[data-transport=sse] th")).to_have_text("Server-Sent Events")
+    expect(dashboard.locator("tr[data-transport=short_poll] th")).to_have_text("Short polling")
     expect(dashboard.locator("#dashboard-status")).to_have_attribute("data-state", "live")
     # a few seconds of chart, so the screenshot shows lines
     dashboard.wait_for_function(

@@ -108,6 +108,18 @@ def test_history_holds_messages_from_before_the_reader_joined():
     refused("bad_request", chat.history, late, "lobby", 201)
 
 
+def test_a_history_limit_is_a_whole_number_given_as_a_number_or_as_query_digits():
+    chat = Chat(Limits(rate_burst=100))
+    (alice,) = lobby(chat, "alice")
+    for i in range(60):
+        chat.send(alice, {"room": "lobby", "text": str(i)})
+    assert [m.text for m in chat.history(alice, "lobby", "2")] == ["58", "59"]
+    assert len(chat.history(alice, "lobby")) == 50  # the default
+    assert len(chat.history(alice, "lobby", "200")) == 60
+    for bad in ("ten", "-1", "1.5", "²", True, 2.0):
+        refused("bad_request", chat.history, alice, "lobby", bad)
+
+
 def test_a_repeated_cid_returns_the_first_id_and_creates_nothing():
     chat = Chat()
     alice, bob = lobby(chat, "alice", "bob")

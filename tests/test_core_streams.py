@@ -49,7 +49,7 @@ def test_reading_from_a_cursor_returns_only_newer_messages():
 
 
 def test_a_page_carries_the_first_part_and_says_how_much_remains():
-    chat = make_chat(page_size=3)
+    chat = make_chat(poll_page=3)
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     start = chat.newest_id()

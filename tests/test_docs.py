@@ -13,11 +13,11 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import WebsocketMismatch
 
 from chat_core import ErrorCode
-from loadtests.figures import GENERATOR_CPU_LIMIT
-from loadtests.lab_files import LATENCY_FILE, SCENARIO_FILE
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE
+from lab.run_files import LATENCY_FILE, SCENARIO_FILE
+from loadtests.derive import GENERATOR_CPU_LIMIT
 from loadtests.options import WORKLOADS, register_options
 from loadtests.plan import PRESETS
-from loadtests.results import TCPIP_HEADER_BYTES_ESTIMATE
 from transports import create_app
 from transports.config import Config
 from wire.websocket import CloseCode

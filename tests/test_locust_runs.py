@@ -12,15 +12,10 @@ from typing import Any
 import pytest
 
 from chat_core import Transport
-from loadtests.lab_files import read_latencies, read_scenario
+from lab.run_files import read_latencies, read_scenario
+from loadtests.plan import LOCUSTFILES
+from loadtests.processes import LOADTESTS
 
-LOADTESTS = Path(__file__).resolve().parent.parent / "loadtests"
-LOCUSTFILES = {
-    Transport.SHORT_POLL: "short_poll.py",
-    Transport.LONG_POLL: "long_poll.py",
-    Transport.SSE: "sse.py",
-    Transport.WEBSOCKET: "ws.py",
-}
 # Small and quick: rooms of 3, a message every 0.3 s each, a 2 s window.
 SMALL = ["--room-size=3", "--send-interval=0.3", "--poll-interval=0.2", "--lab-window=2"]
 

@@ -1,4 +1,4 @@
-"""The classroom notebook runs headless from the project's venv and draws its figures.
+"""The classroom notebook runs headless from the project's venv and draws its plots.
 
 It is stored without outputs; executed copies go to the test's temporary folder, never
 beside the notebook.
@@ -13,7 +13,7 @@ from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "notebooks" / "chatlab_walkthrough.ipynb"
-FIGURE_CELLS = 7  # one per figure function of reports.figures
+PLOT_CELLS = 7  # one per plot function of reports.plots
 
 
 def execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_root: Path) -> dict:
@@ -62,7 +62,7 @@ def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.M
     notebook = execute(tmp_path, monkeypatch, root)
 
     assert not outputs(notebook, "error")
-    assert len(outputs(notebook, "image/png")) == FIGURE_CELLS
+    assert len(outputs(notebook, "image/png")) == PLOT_CELLS
     text = "".join(outputs(notebook, "text"))
     # part 1 captured real exchanges from a live server
     assert "HTTP/1.1 101 Switching Protocols" in text
@@ -80,7 +80,7 @@ def test_notebook_runs_a_small_live_sweep_when_there_is_none(
     notebook = execute(tmp_path, monkeypatch, tmp_path / "no-results-here")
 
     assert not outputs(notebook, "error")
-    assert len(outputs(notebook, "image/png")) == FIGURE_CELLS
+    assert len(outputs(notebook, "image/png")) == PLOT_CELLS
     text = "".join(outputs(notebook, "text"))
     # four runs of 20 users (the notebook's own small sweep), and claims computed from them
     assert "4 runs from " in text

@@ -1,4 +1,4 @@
-"""`chatlab report RESULTS_DIR` writes a self-contained report into the results folder."""
+"""`chatlab report SWEEP` writes a self-contained report into the sweep's folder."""
 
 import re
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
 
-from reports.figures import FIGURES
+from reports.plots import PLOTS
 
 
 def report(*args: str) -> subprocess.CompletedProcess:
@@ -21,17 +21,17 @@ def report(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_report_lands_in_the_results_folder_and_its_path_is_printed_last(
+def test_the_report_lands_in_the_sweeps_folder_and_its_path_is_printed_last(
     synthetic_sweep: Path,
 ) -> None:
     done = report(str(synthetic_sweep))
     assert done.returncode == 0, done.stderr
     index = synthetic_sweep / "report" / "index.html"
     assert done.stdout.strip().splitlines()[-1] == str(index)
-    for spec in FIGURES:
+    for spec in PLOTS:
         assert (synthetic_sweep / "report" / f"{spec.name}.png").stat().st_size > 1000
     page = index.read_text()
-    assert page.count('src="data:image/png;base64,') == len(FIGURES)
+    assert page.count('src="data:image/png;base64,') == len(PLOTS)
     assert "could not be drawn" not in page
     # viewable offline: nothing is loaded from anywhere
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
@@ -47,7 +47,7 @@ def test_the_claims_are_stated_with_the_computed_ratios(synthetic_sweep: Path) -
         assert "12.0× the requests per second" in text
         assert "871" in text and "0.153" in text  # the article's table, beside ours
     assert '<span class="verdict supported">supported</span>' in page
-    for spec in FIGURES:
+    for spec in PLOTS:
         assert f"]({spec.name}.png)" in summary
 
 
@@ -67,7 +67,7 @@ def test_invalid_runs_are_shown_as_invalid(tmp_path: Path) -> None:
     assert '<span class="verdict inconclusive">inconclusive</span>' in page
 
 
-def test_without_an_argument_the_newest_results_folder_is_used(tmp_path: Path) -> None:
+def test_without_an_argument_the_newest_sweep_is_used(tmp_path: Path) -> None:
     root = tmp_path / "results"
     write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
     newest = write_synthetic_sweep(root / "20000102T000000Z", synthetic_chat_rows((10,)))
@@ -92,17 +92,34 @@ def test_building_the_cli_parser_does_not_import_matplotlib() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
-def test_a_figure_that_fails_is_reported_in_place_and_the_rest_still_built(
+def test_a_plot_that_fails_is_reported_in_place_and_the_rest_still_built(
     synthetic_sweep: Path, monkeypatch
 ) -> None:
     from reports import render
     from reports.build import build_report
-    from reports.figures import FigureSpec
+    from reports.plots import PlotSpec
 
     def broken(ax, sweep):
         raise ValueError("no such column")
 
-    monkeypatch.setattr(render, "FIGURES", (FigureSpec("broken", "Broken", broken), *FIGURES))
+    monkeypatch.setattr(render, "PLOTS", (PlotSpec("broken", "Broken", broken), *PLOTS))
     page = build_report(synthetic_sweep).read_text()
-    assert "This figure could not be drawn: ValueError: no such column" in page
-    assert page.count('src="data:image/png;base64,') == len(FIGURES) + 1
+    assert "This plot could not be drawn: ValueError: no such column" in page
+    assert page.count('src="data:image/png;base64,') == len(PLOTS) + 1
+
+
+def test_the_page_and_the_summary_show_the_same_overhead_table(synthetic_sweep: Path) -> None:
+    import html
+
+    from reports.overhead import header_table
+    from reports.sweep import load_sweep
+    from reports.tables import overhead_table
+
+    report(str(synthetic_sweep))
+    page = (synthetic_sweep / "report" / "index.html").read_text()
+    summary = (synthetic_sweep / "report" / "summary.md").read_text()
+    table = overhead_table(header_table(load_sweep(synthetic_sweep).rows))
+    assert len(table.rows) == 4  # two published lines, two measured
+    for cells in table.rows:
+        assert "| " + " | ".join(cells) + " |" in summary
+        assert "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) in page

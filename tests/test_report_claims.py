@@ -122,7 +122,9 @@ def test_websocket_opening_no_connection_in_the_window_still_supports_the_claim(
 
 def test_server_cpu_is_quoted_against_the_bare_broadcast_baseline() -> None:
     rows = synthetic_chat_rows() + [
-        synthetic_row("bare_broadcast", 40, server_cpu_per_msg_us=12.5, delivered=720)
+        synthetic_row(
+            "websocket", 40, server="bare_broadcast", server_cpu_per_msg_us=12.5, delivered=720
+        )
     ]
     said = baseline_comparison(rows)
     assert any("WebSocket: 50.0 µs" in s and "4.0× the bare broadcast loop's 12.5 µs" in s
@@ -144,17 +146,26 @@ def test_runs_that_vary_another_knob_stay_out_of_the_everyday_comparison() -> No
     assert "12.0× the requests per second" in claim.evidence
 
 
-def test_per_message_figures_use_the_deliveries_inside_the_measurement_window() -> None:
+def test_per_message_numbers_use_the_deliveries_inside_the_measurement_window() -> None:
     rows = swap(synthetic_chat_rows(), "long_poll", 40, delivered=1000, window_delivered=600)
     assert "1.00 HTTP requests per delivered message" in long_poll_reconnects(rows).evidence
 
 
 def test_the_baseline_is_compared_only_with_runs_under_the_same_load() -> None:
     rows = synthetic_chat_rows() + [
-        synthetic_row("bare_broadcast", 40, room_size=100, server_cpu_per_msg_us=10.0),
+        synthetic_row("websocket", 40, server="bare_broadcast", room_size=100,
+                      server_cpu_per_msg_us=10.0),
         synthetic_row("websocket", 40, room_size=100, server_cpu_per_msg_us=30.0,
                       run_id="synthetic-ws-room-100"),
     ]  # fmt: skip
     (said,) = baseline_comparison(rows)
     assert "WebSocket: 30.0 µs" in said and "3.0× the bare broadcast loop's 10.0 µs" in said
     assert "rooms of 100" in said
+
+
+def test_the_baseline_is_never_taken_for_chatlabs_websocket_run() -> None:
+    bare = synthetic_row("websocket", 40, server="bare_broadcast", wire_bytes_per_msg=50.0,
+                         requests_per_s=4.0, server_cpu_per_msg_us=10.0)  # fmt: skip
+    claim = polling_wastes([bare, *synthetic_chat_rows()])
+    assert "synthetic-bare_broadcast-chat-40" not in claim.run_ids
+    assert "(750 B against 202 B)" in claim.evidence

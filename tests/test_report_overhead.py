@@ -3,26 +3,19 @@
 import pytest
 from conftest import synthetic_chat_rows, synthetic_row
 
+from reports import theory
 from reports.overhead import WS_ENVELOPE_BYTES, header_table, poll_overhead_bytes
-from reports.theory import (
-    KAAZING_CLIENTS,
-    KAAZING_FRAME_BYTES,
-    KAAZING_POLL_BYTES,
-    KAAZING_POLLING_MBPS,
-    KAAZING_WEBSOCKET_MBPS,
-    mbps,
-)
 
 
-@pytest.mark.parametrize("clients", KAAZING_CLIENTS)
+@pytest.mark.parametrize("clients", theory.KAAZING_CLIENTS)
 def test_the_published_throughputs_follow_from_871_and_2_bytes(clients: int) -> None:
-    # the article's figures, to the digits it printed (6.6, 66, 665; 0.015, 0.153, 1.526)
+    # the article's numbers, to the digits it printed (6.6, 66, 665; 0.015, 0.153, 1.526)
     for each, published in (
-        (KAAZING_POLL_BYTES, KAAZING_POLLING_MBPS[clients]),
-        (KAAZING_FRAME_BYTES, KAAZING_WEBSOCKET_MBPS[clients]),
+        (theory.KAAZING_POLL_BYTES, theory.KAAZING_POLLING_MBPS[clients]),
+        (theory.KAAZING_FRAME_BYTES, theory.KAAZING_WEBSOCKET_MBPS[clients]),
     ):
         digits = len(f"{published:g}".partition(".")[2])
-        assert round(mbps(each, clients), digits) == published
+        assert round(theory.mbps(each, clients), digits) == published
 
 
 def ticker_rows() -> list:

@@ -1,48 +1,37 @@
-"""Raw latency samples are read from whatever plain format a run folder holds."""
+"""Raw latency samples are read from the files the sweep writes, and from nothing else."""
 
-import gzip
-import json
 from array import array
 from pathlib import Path
 
-import pytest
 from conftest import synthetic_row
 
+from lab.run_files import write_latencies
 from reports.samples import load_samples
 
 ROW = synthetic_row("websocket", 10, latency_p50_ms=2.0)
 
 
-def samples_from(tmp_path: Path, name: str, data: bytes, row=ROW) -> list[float] | None:
-    run_dir = tmp_path / row.run_id
-    run_dir.mkdir()
-    (run_dir / name).write_bytes(data)
-    return load_samples(tmp_path, [row]).get(row.run_id)
+def run_dir(tmp_path: Path, row=ROW) -> Path:
+    folder = tmp_path / row.run_id
+    folder.mkdir()
+    return folder
 
 
-@pytest.mark.parametrize(
-    ("name", "data"),
-    [
-        ("latencies_ms.json", b"[1.0, 2.0, 3.0]"),
-        ("latency.json", b'{"run": "x", "latency_ms": [1, 2, 3]}'),
-        ("samples.jsonl", b'{"latency_ms": 1}\n{"latency_ms": 2}\n\n{"latency_ms": 3}\n'),
-        ("latency_samples.csv", b"transport,latency_ms\nws,1\nws,2\nws,3\n"),
-        ("latency.csv", b"1\n2\n3\n"),
-        ("latencies.txt", b"1\n2\n3\n"),
-        ("latencies.json.gz", gzip.compress(b"[1, 2, 3]")),
-        ("latencies_ms.f32", array("f", [1, 2, 3]).tobytes()),
-    ],
-)
-def test_plain_formats_are_read_in_ms(tmp_path: Path, name: str, data: bytes) -> None:
-    assert samples_from(tmp_path, name, data) == [1.0, 2.0, 3.0]
+def test_the_sweeps_latency_file_is_read_in_ms(tmp_path: Path) -> None:
+    write_latencies(run_dir(tmp_path), "websocket", array("f", [1.0, 2.5, 3.0]))
+    assert load_samples(tmp_path, [ROW]) == {ROW.run_id: [1.0, 2.5, 3.0]}
 
 
-def test_seconds_are_recognised_from_the_rows_median(tmp_path: Path) -> None:
-    values = samples_from(tmp_path, "latencies.json", json.dumps([0.001, 0.002, 0.003]).encode())
-    assert values == pytest.approx([1.0, 2.0, 3.0])
+def test_the_baselines_samples_are_under_the_transport_its_clients_spoke(tmp_path: Path) -> None:
+    bare = synthetic_row("websocket", 10, server="bare_broadcast")
+    write_latencies(run_dir(tmp_path, bare), "websocket", array("f", [4.0]))
+    assert load_samples(tmp_path, [bare]) == {bare.run_id: [4.0]}
 
 
-def test_unreadable_or_absent_samples_leave_the_run_out(tmp_path: Path) -> None:
-    assert samples_from(tmp_path, "latencies.json", b"{not json") is None
-    other = synthetic_row("sse", 10)
-    assert load_samples(tmp_path, [other]) == {}
+def test_other_files_or_absent_samples_leave_the_run_out(tmp_path: Path) -> None:
+    folder = run_dir(tmp_path)
+    (folder / "latencies_ms.json").write_text("[1.0, 2.0, 3.0]")  # not a format the sweep writes
+    write_latencies(folder, "sse", array("f", [1.0]))  # another transport's file
+    write_latencies(folder, "websocket", array("f"))  # a run that measured nothing
+    assert load_samples(tmp_path, [ROW]) == {}
+    assert load_samples(tmp_path, [synthetic_row("sse", 10, run_id="elsewhere")]) == {}

@@ -9,7 +9,7 @@ import requests
 from clients import RECEIVERS, Api
 from conftest import ROOT
 
-from chat_core import Transport
+from chat_core import TRANSPORT_HEADER, Transport
 
 
 def test_a_busy_port_is_refused_with_one_sentence_and_no_traceback(server):
@@ -61,12 +61,12 @@ def test_every_accepted_socket_gets_tcp_nodelay():
 
 def test_wire_bytes_include_headers_and_are_charged_to_the_transport(server, people):
     room, (alice, bob) = people(server, "alice", "bob")
-    before = requests.get(f"{server.url}/api/metrics", timeout=10).json()["transports"]
+    before = server.metrics()["transports"]
     empty = bob.get("/api/poll", params={"since": bob.cursor})
-    declared = {"X-Chatlab-Transport": "long_poll"}
+    declared = {TRANSPORT_HEADER: "long_poll"}
     alice.send_json({"room": room, "text": "counted"}, headers=declared)
     full = bob.get("/api/poll", params={"since": bob.cursor})
-    after = requests.get(f"{server.url}/api/metrics", timeout=10).json()["transports"]
+    after = server.metrics()["transports"]
 
     def grew(transport: str, field: str) -> int:
         return after[transport][field] - before[transport][field]
@@ -84,10 +84,10 @@ def test_open_connections_and_websocket_bytes_are_counted_while_open(server, peo
     room, (alice, bob) = people(server, "alice", "bob")
     receiver = RECEIVERS[Transport.WEBSOCKET](bob, bob.cursor)
     try:
-        before = requests.get(f"{server.url}/api/metrics", timeout=10).json()["transports"]
+        before = server.metrics()["transports"]
         alice.say(room=room, text="x" * 1000)
         receiver.receive(1)
-        during = requests.get(f"{server.url}/api/metrics", timeout=10).json()["transports"]
+        during = server.metrics()["transports"]
     finally:
         receiver.close()
     assert during["websocket"]["open"] >= 1
@@ -105,13 +105,13 @@ def test_a_session_sees_the_bytes_its_own_traffic_cost(server, people):
     assert third["bytes_in"] > first["bytes_in"] and third["bytes_out"] > first["bytes_out"]
 
 
-def test_prometheus_text_and_process_figures(server):
+def test_prometheus_text_and_process_usage(server):
     text = requests.get(f"{server.url}/metrics", timeout=10).text
     for transport in Transport:
         assert f'chatlab_requests_total{{transport="{transport}"}}' in text
         assert f'chatlab_bytes_out_total{{transport="{transport}"}}' in text
     assert "chatlab_process_cpu_seconds_total" in text
-    process = requests.get(f"{server.url}/api/metrics", timeout=10).json()["process"]
+    process = server.metrics()["process"]
     assert process["cpu_seconds"] > 0 and process["rss_bytes"] > 10_000_000
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
-from chat_core import Chat
+from chat_core import TRANSPORT_HEADER, Chat
 
 from . import api, long_poll, observability, pages, short_poll, sse, websocket
 from .auth import authenticate_request
@@ -17,7 +17,6 @@ from .gevent_waiting import GeventWaiting
 from .metrics import API, COUNTED
 from .state import ServerState, state
 
-TRANSPORT_HEADER = "X-Chatlab-Transport"
 _TRANSPORT_BLUEPRINTS = {
     short_poll.bp.name,
     long_poll.bp.name,

@@ -1,5 +1,11 @@
 """The server's settings, loaded with `app.config.from_object`; any can be overridden by an
-environment variable `CHATLAB_<NAME>` (a JSON value), e.g. `CHATLAB_MAX_TEXT=100`."""
+environment variable `CHATLAB_<NAME>` (a JSON value), e.g. `CHATLAB_MAX_TEXT=100`.
+
+The chat's own limits are settings too: every field of `chat_core.Limits` under its name in
+capitals (MAX_TEXT, STREAM_RETENTION, RATE_PER_SECOND, POLL_PAGE…), with Limits' default.
+"""
+
+from dataclasses import fields
 
 from chat_core import Limits
 
@@ -9,15 +15,6 @@ class Config:
     SESSION_COOKIE_NAME = "chatlab"
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 64 * 1024  # request body bytes; larger → 413 too_large
-
-    MAX_TEXT = 4096  # code points in a message
-    STREAM_RETENTION = 1000  # newest messages kept per user stream
-    ROOM_RETENTION = 1000  # newest messages kept per room
-    CID_MEMORY = 1000  # cids a session remembers for de-duplication
-    RATE_PER_SECOND = 20.0
-    RATE_BURST = 40
-    SESSION_EXPIRY = 600.0  # seconds idle (no request, no open stream) before a name is freed
-    POLL_PAGE = 500  # messages in one poll answer at most
 
     LONG_POLL_TIMEOUT = 25.0
     LONG_POLL_MAX = 60.0
@@ -30,14 +27,12 @@ class Config:
     HOUSEKEEPING_INTERVAL = 1.0  # seconds between checks for stalled writers and idle sessions
 
 
+for _limit in fields(Limits):
+    setattr(Config, _limit.name.upper(), _limit.default)
+
+
 def limits_from(config: dict) -> Limits:
+    """The chat's limits from the app's settings, each as the type of its default."""
     return Limits(
-        max_text=int(config["MAX_TEXT"]),
-        stream_retention=int(config["STREAM_RETENTION"]),
-        room_retention=int(config["ROOM_RETENTION"]),
-        cid_memory=int(config["CID_MEMORY"]),
-        rate_per_second=float(config["RATE_PER_SECOND"]),
-        rate_burst=int(config["RATE_BURST"]),
-        session_expiry=float(config["SESSION_EXPIRY"]),
-        page_size=int(config["POLL_PAGE"]),
+        **{limit.name: type(limit.default)(config[limit.name.upper()]) for limit in fields(Limits)}
     )

@@ -10,15 +10,11 @@ from chat_core import ChatError, ErrorCode
 
 log = logging.getLogger(__name__)
 
-# HTTP errors raised by Flask or Werkzeug themselves, in the protocol's words
-_HTTP_CODES = {
-    400: ErrorCode.BAD_REQUEST,
-    401: ErrorCode.UNAUTHORIZED,
-    403: ErrorCode.FORBIDDEN,
-    404: ErrorCode.NOT_FOUND,
-    413: ErrorCode.TOO_LARGE,
-    429: ErrorCode.RATE_LIMITED,
-}
+# HTTP errors raised by Flask or Werkzeug themselves, in the protocol's words: each status
+# as the one general code that has it (chat_core.ErrorCode.status); any other is bad_request
+_FRAMEWORK_CODES = (ErrorCode.BAD_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                    ErrorCode.NOT_FOUND, ErrorCode.TOO_LARGE, ErrorCode.RATE_LIMITED)  # fmt: skip
+_HTTP_CODES = {code.status: code for code in _FRAMEWORK_CODES}
 
 
 def error_response(error: ChatError) -> Response:

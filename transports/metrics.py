@@ -4,8 +4,6 @@ Transports only bump plain integers on the hot path; Prometheus text and the JSO
 built from them when someone asks.
 """
 
-import os
-import resource
 import socket
 import weakref
 from collections.abc import Iterator
@@ -16,44 +14,47 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import CollectorRegistry
 
 from chat_core import Session, Transport
+from lab.process_usage import process_usage
 
 from .wire_bytes import WireCount, read_wire_count
 
 API = "api"  # sends and room calls from clients that name no transport
 COUNTED = (*(str(t) for t in Transport), API)
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-class TransportCounters:
-    __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
-                 "delivered", "empty_polls")  # fmt: skip
+class _Counts:
+    """Plain integers, each named in the subclass's __slots__ and starting at 0."""
+
+    __slots__ = ()
 
     def __init__(self) -> None:
-        self.requests = 0
-        self.open = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
-        self.segs_in = 0
-        self.segs_out = 0
-        self.delivered = 0
-        self.empty_polls = 0
+        for name in self.__slots__:
+            setattr(self, name, 0)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class SessionWire:
+class TransportCounters(_Counts):
+    __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
+                 "delivered", "empty_polls")  # fmt: skip
+    requests: int
+    open: int
+    bytes_in: int
+    bytes_out: int
+    segs_in: int
+    segs_out: int
+    delivered: int
+    empty_polls: int
+
+
+class SessionWire(_Counts):
     """One session's own traffic, so that a client can show the bytes it really cost."""
 
     __slots__ = ("requests", "bytes_in", "bytes_out")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    requests: int
+    bytes_in: int
+    bytes_out: int
 
 
 class ConnectionMeter:
@@ -152,25 +153,15 @@ class Metrics:
 
     def snapshot(self) -> dict[str, Any]:
         self.settle_long_lived()
-        usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "transports": {name: c.as_dict() for name, c in self.transports.items()},
-            "process": {
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "rss_bytes": _rss_bytes(),
-                "pid": os.getpid(),
-            },
+            "process": process_usage(),
         }
 
     def prometheus_registry(self) -> CollectorRegistry:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Collector(self))
         return registry
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE_SIZE
 
 
 _PROMETHEUS = (

@@ -7,7 +7,7 @@ static/js/*.js through the same API and transports every other client uses.
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from chat_core import ChatError, Session
+from chat_core import ChatError, Session, Transport
 
 from .auth import check_origin
 from .state import state
@@ -21,6 +21,12 @@ _CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+@bp.context_processor
+def _transport_labels() -> dict[str, dict[str, str]]:
+    """The transports in words, handed to the pages' scripts (static/js/transports/index.js)."""
+    return {"transport_labels": {str(t): t.label for t in Transport}}
 
 
 @bp.after_request

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, current_app, g, request
 
 from chat_core import Message, Transport
+from wire import sse
 
 from .auth import streaming
 from .outbox import Outbox
@@ -12,16 +13,16 @@ from .state import state
 
 bp = Blueprint(Transport.SSE, __name__)
 
-_OPENING = b"retry: 2000\n\n"  # sent at once, so the client sees the stream open
-_PING = b": ping\n\n"
+_OPENING = sse.retry(2000)  # sent at once, so the client sees the stream open
+_PING = sse.comment(b"ping")
 
 
-def sse_event(message: Message) -> bytes:
-    return b"id: %d\nevent: message\ndata: %s\n\n" % (message.id, message.json)
+def sse_message(message: Message) -> bytes:
+    return sse.event(message.json, id=message.id)
 
 
 def sse_gap(oldest: int) -> bytes:
-    return b'event: gap\ndata: {"oldest":%d}\n\n' % oldest
+    return sse.event(b'{"oldest":%d}' % oldest, type="gap")
 
 
 @bp.get("/api/stream")
@@ -59,7 +60,7 @@ def _events(outbox: Outbox, ping_every: float) -> Iterator[bytes]:
             if batch.ended:
                 return
             chunk = [sse_gap(batch.gap_oldest)] if batch.gap_oldest is not None else []
-            chunk.extend(m.wire("sse", sse_event) for m in batch.messages)
+            chunk.extend(m.wire("sse", sse_message) for m in batch.messages)
             if chunk:
                 with outbox.writing():
                     yield b"".join(chunk)

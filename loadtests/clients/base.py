@@ -37,11 +37,13 @@ class SetupFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
+    """A client's share of the scenario's options (loadtests.options.ScenarioOptions)."""
+
     base_url: str
-    header_profile: str = "minimal"
-    poll_interval: float = 1.0
-    long_poll_timeout: float = 25.0
-    drop_every: float = 0.0  # cut the receiving connection about this often (0: never)
+    header_profile: str
+    poll_interval: float
+    long_poll_timeout: float
+    drop_every: float  # cut the receiving connection about this often (0: never)
     request_timeout: float = 20.0
 
 

@@ -5,7 +5,7 @@ session cookie as a browser is. The two profiles make the classic header-overhea
 measurable: the same message costs a different number of bytes only because of these.
 """
 
-TRANSPORT_HEADER = "X-Chatlab-Transport"  # which transport the server charges a send to
+from chat_core import TRANSPORT_HEADER
 
 _USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

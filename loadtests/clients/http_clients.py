@@ -17,6 +17,7 @@ from geventhttpclient import HTTPClient
 from geventhttpclient.url import URL
 
 from chat_core import Transport
+from wire import sse
 
 from .base import ChatClient, ClientSettings, Fire, Inbox, SendFailed, SetupFailed
 from .headers import http_headers
@@ -255,20 +256,15 @@ class SseClient(HttpChatClient):
             response.release()
 
     def _read_events(self, response: Any) -> None:
-        event, data = b"", b""
+        events = sse.EventParser()
         while not self._closing:
             line = response.readline(b"\n")
             if not line:
                 return  # the server ended the stream
-            line = line.rstrip(b"\r\n")
-            if line:
-                if line.startswith(b"data:"):
-                    data = line[5:].lstrip(b" ")
-                elif line.startswith(b"event:"):
-                    event = line[6:].strip()
+            event = events.feed_line(line.rstrip(b"\r\n"))
+            if event is None:
                 continue
-            if event == b"message":
-                self.deliver(json.loads(data), time.time(), len(data))
-            elif event == b"gap":
+            if event.type == "message":
+                self.deliver(json.loads(event.data), time.time(), len(event.data))
+            elif event.type == "gap":
                 self.inbox.gap()
-            event, data = b"", b""

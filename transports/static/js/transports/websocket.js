@@ -13,9 +13,6 @@ const CLOSE_REASONS = {
   1011: 'the server failed',
   1013: 'the server closed a consumer that fell behind',
 };
-// The protocol's error codes and their HTTP statuses, so both paths fail alike.
-const STATUS = { bad_json: 400, bad_request: 400, unauthorized: 401, forbidden: 403,
-  not_found: 404, no_such_user: 404, too_large: 413, rate_limited: 429, unavailable: 503 };
 
 export class WebSocketClient extends TransportClient {
   static transport = 'websocket';
@@ -56,7 +53,7 @@ export class WebSocketClient extends TransportClient {
         this.gap(frame.oldest);
         break;
       case 'error': {
-        const error = new ApiError(frame.error, frame.detail, { status: STATUS[frame.error] ?? 0 });
+        const error = new ApiError(frame.error, frame.detail); // no HTTP status: none was sent
         // Rate limiting: one token comes back every 1/20 s; half a second is plenty.
         if (error.code === 'rate_limited') error.retryAfter = 0.5;
         if (frame.cid && this.pending.has(frame.cid)) {

@@ -16,8 +16,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .server_metrics import read_metrics
+from .servers import CHATLAB
+
 ROOT = Path(__file__).resolve().parent.parent
-CHATLAB_SERVE = ("chatlab", "serve")
 
 
 class ServerProcess:
@@ -26,7 +28,7 @@ class ServerProcess:
         config: dict[str, Any] | None = None,
         stderr: Path | None = None,
         cpus: frozenset[int] | None = None,
-        module: tuple[str, ...] = CHATLAB_SERVE,
+        module: tuple[str, ...] = CHATLAB.module,
         startup_timeout: float = 30.0,
     ) -> None:
         """Start the server; returns once it has announced its address (RuntimeError if not)."""
@@ -46,10 +48,6 @@ class ServerProcess:
             )
         self.pinned = cpus is not None and os.sched_getaffinity(self.process.pid) == set(cpus)
         self.url = self._announced_url(startup_timeout)
-
-    @property
-    def ws_url(self) -> str:
-        return "ws" + self.url.removeprefix("http")
 
     @property
     def port(self) -> int:
@@ -89,8 +87,7 @@ class ServerProcess:
         raise RuntimeError(f"{self.url}/healthz never answered")
 
     def metrics(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/api/metrics", timeout=10) as answer:
-            return json.loads(answer.read())
+        return read_metrics(self.url)
 
     def stderr(self) -> str:
         if self.stderr_path is None:

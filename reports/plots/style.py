@@ -1,15 +1,16 @@
-"""What every figure shares: one colour per transport, how invalid runs look, and how a
-figure says that its data is missing (on the axes itself, so a PNG never lies by omission)."""
+"""What every plot shares: one colour per transport, how invalid runs look, and how a
+plot says that its data is missing (on the axes itself, so a PNG never lies by omission)."""
 
 import re
 import textwrap
+from collections.abc import Iterable
 
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
-from ..rows import BASELINE, TRANSPORTS, label
+from ..rows import BASELINE, TRANSPORTS
 
 COLORS = {
     "short_poll": "#d62728",
@@ -21,22 +22,17 @@ COLORS = {
 THEORY = {"color": "#7f7f7f", "linestyle": ":", "linewidth": 1.5}
 INVALID_HATCH = "xx"
 
-Notes = list[str]  # what a figure could not draw, or where it estimates: shown under it
+Notes = list[str]  # what a plot could not draw, or where it estimates: shown under it
 
 
 def color(transport: str) -> str:
     return COLORS.get(transport, "#9467bd")
 
 
-def ordered(transports: set[str]) -> list[str]:
-    """Transports in the lab's order (short polling first), unknown ones last."""
-    known = [t for t in (*TRANSPORTS, BASELINE) if t in transports]
-    return known + sorted(transports - set(known))
-
-
-def legend_label(transport: str, rows: list[RunRow]) -> str:
-    invalid = sum(not row.valid for row in rows)
-    return label(transport) + (f" ({invalid} invalid)" if invalid else "")
+def transports_in(rows: Iterable[RunRow]) -> list[str]:
+    """The transports these rows measured, in the lesson's order (short polling first)."""
+    measured = {row.transport for row in rows}
+    return [t for t in TRANSPORTS if t in measured]
 
 
 def marker_face(row: RunRow, transport: str) -> str:
@@ -72,6 +68,11 @@ def say_missing(ax: Axes, notes: Notes, message: str) -> None:
     )
 
 
+def say_no_runs(ax: Axes, notes: Notes, workload: str) -> None:
+    """The sweep has no runs of `workload`: say so, and which command makes them."""
+    say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+
+
 def headroom(ax: Axes, share: float = 0.2) -> None:
     """Room above the tallest bar for its label. (Margins alone do not do it: a zero-height
     bar stacked on top makes its base a sticky edge.)"""
@@ -85,10 +86,6 @@ def nothing_measured(rows: list[RunRow], what: str) -> str:
     reasons = sorted({reason for row in rows for reason in row.invalid_reasons})
     why = f" The runs were marked invalid: {'; '.join(reasons)}." if reasons else ""
     return f"No {what} in these {len(rows)} runs.{why}"
-
-
-def invalid_suffix(row: RunRow) -> str:
-    return "" if row.valid else "\n(invalid)"
 
 
 def plain_log_ticks(ax: Axes) -> None:

@@ -1,8 +1,8 @@
-"""One function per figure: each draws onto a matplotlib Axes from a sweep's rows and returns
+"""One function per plot: each draws onto a matplotlib Axes from a sweep's rows and returns
 its notes (what is missing, what is estimated). Files and backends belong to the builder."""
 
-from .catalog import FIGURES as FIGURES
-from .catalog import FigureSpec as FigureSpec
+from .catalog import PLOTS as PLOTS
+from .catalog import PlotSpec as PlotSpec
 from .cost import cpu_per_message as cpu_per_message
 from .cost import memory_per_connection as memory_per_connection
 from .latency import latency_cdf as latency_cdf

@@ -1,6 +1,6 @@
-"""Latency figures, with theory drawn beside each measurement (MEASURING.md).
+"""Latency plots, with theory drawn beside each measurement (MEASURING.md).
 
-One transit is estimated from the same sweep's WebSocket median; every figure that uses the
+One transit is estimated from the same sweep's WebSocket median; every plot that uses the
 estimate says so in its notes and on the axes.
 """
 
@@ -11,19 +11,20 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from .. import theory
-from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where
+from ..rows import chatlab_rows, common_level, comparable, label, pick, user_levels, where
 from .style import (
     THEORY,
     Notes,
     color,
     marker_face,
     nothing_measured,
-    ordered,
     plain_log_ticks,
     say_missing,
+    say_no_runs,
+    transports_in,
 )
 
 _LOWEST_MS = 0.01  # a log axis cannot show 0 ms; faster samples are drawn at this value
@@ -46,24 +47,23 @@ def latency_cdf(
     """Distribution of delivery latency per transport, at the highest common user count."""
     notes: Notes = []
     chosen = comparable(rows, workload)
-    users = common_level(chosen, TRANSPORTS) or (user_levels(chosen) or [None])[-1]
+    users = common_level(chosen) or (user_levels(chosen) or [None])[-1]
     at_level = where(chosen, users=users)
-    ax.set_xscale("log")
-    ax.set_xlabel("delivery latency (ms, log scale)")
-    ax.set_ylabel("share of deliveries at or below")
-    ax.set_title(f"Latency distribution, {workload} workload, {users} users")
+    ax.set(xscale="log", xlabel="delivery latency (ms, log scale)",
+           ylabel="share of deliveries at or below",
+           title=f"Latency distribution, {workload} workload, {users} users")  # fmt: skip
     if not at_level:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
     drawn = 0
-    for transport in ordered({row.transport for row in at_level} & set(TRANSPORTS)):
+    for transport in transports_in(at_level):
         row = pick(where(at_level, transport=transport))
         assert row is not None
         name = label(transport) + ("" if row.valid else " (invalid)")
         style = {"color": color(transport), "linestyle": "-" if row.valid else "--"}
         drawn += _distribution(ax, row, samples, name, style, notes)
     # long polling's "up to three transits" shows when messages come back to back
-    burst = pick(where(rows, workload="burst", transport=Transport.LONG_POLL))
+    burst = pick(chatlab_rows(rows, workload="burst", transport=Transport.LONG_POLL))
     if drawn and burst is not None and workload != "burst":
         name = f"long polling, bursts of {getattr(burst, 'burst_size', 0) or 'several'}"
         style = {"color": color(Transport.LONG_POLL), "linestyle": "-."}
@@ -141,14 +141,12 @@ def latency_vs_users(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -
     """p50 (solid) and p99 (dashed) delivery latency against users, theory in grey."""
     notes: Notes = []
     chosen = comparable(rows, workload)
-    ax.set_yscale("log")
-    ax.set_xlabel("users")
-    ax.set_ylabel("delivery latency (ms, log scale)")
-    ax.set_title(f"p50 and p99 latency against users, {workload} workload")
+    ax.set(yscale="log", xlabel="users", ylabel="delivery latency (ms, log scale)",
+           title=f"p50 and p99 latency against users, {workload} workload")  # fmt: skip
     if not chosen:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
-    for transport in ordered({row.transport for row in chosen} & set(TRANSPORTS)):
+    for transport in transports_in(chosen):
         runs = [pick(where(chosen, transport=transport, users=u)) for u in user_levels(chosen)]
         runs = [r for r in runs if r is not None]
         for field, style in (("latency_p50_ms", "-"), ("latency_p99_ms", "--")):
@@ -236,7 +234,7 @@ def _theory_against_users(ax: Axes, rows: Sequence[RunRow], notes: Notes) -> Non
 def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
     """Short polling's latency against its bytes per message as the poll interval changes."""
     notes: Notes = []
-    polls = where(rows, transport=Transport.SHORT_POLL)
+    polls = chatlab_rows(rows, transport=Transport.SHORT_POLL)
     ax.set_xlabel("wire bytes per delivered message (both directions)")
     ax.set_ylabel("mean delivery latency (ms)")
     ax.set_title("Short polling: the poll interval trades latency for bytes")
@@ -306,7 +304,7 @@ def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
             label="theory: interval / 2 + one transit",
         )
         notes.append(_transit_note(transit))
-    ws = pick(where(rows, transport=Transport.WEBSOCKET, workload=workload, users=users))
+    ws = pick(chatlab_rows(rows, transport=Transport.WEBSOCKET, workload=workload, users=users))
     if ws is not None and ws.wire_bytes_per_msg is not None and ws.latency_mean_ms is not None:
         ax.plot(
             ws.wire_bytes_per_msg,

@@ -1,4 +1,4 @@
-"""The files a scenario run leaves in --lab-output, read back by the sweep.
+"""The files a scenario run leaves in --lab-output, read back by the sweep and the report.
 
 - `scenario.json`: the options, the measurement window, the server's metrics at both ends of
   it, each load generator's CPU, and per transport the counts summed over all processes.
@@ -32,8 +32,13 @@ def read_scenario(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def write_latencies(folder: Path, transport: str, samples: array) -> None:
+    """`samples` must be an array('f') of milliseconds."""
+    latency_path(folder, transport).write_bytes(samples.tobytes())
+
+
 def write_output(folder: Path, summary: dict[str, Any], latencies: dict[str, array]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / SCENARIO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     for transport, samples in latencies.items():
-        latency_path(folder, transport).write_bytes(samples.tobytes())
+        write_latencies(folder, transport, samples)

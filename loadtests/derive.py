@@ -1,4 +1,5 @@
-"""The figures of MEASURING.md, computed from what a run left behind. Pure arithmetic.
+"""A run's row: the numbers MEASURING.md defines, derived from what the run left behind.
+Pure arithmetic.
 
 Inputs: the scenario's own output (counts, the measurement window, the server's metrics at
 its start and end, the generators' CPU), the raw latency samples, Locust's JSON statistics,
@@ -10,11 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chat_core import Transport
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
+from lab.servers import BARE_BROADCAST, CHATLAB
+
 from .plan import RunSpec
-from .results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
 
 GENERATOR_CPU_LIMIT = 85.0  # percent of one core; above it the run measured the generator
 CONNECTION_TRANSPORTS = ("long_poll", "sse", "websocket")  # whose `open` counts connections
+CHATLAB_WEBSOCKET = (CHATLAB.name, Transport.WEBSOCKET)  # what "against WebSocket" compares with
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ def percentile(ordered: Sequence[float], p: float) -> float | None:
     return float(ordered[rank - 1])
 
 
-def latency_figures(samples: Iterable[float]) -> dict[str, float | int | None]:
+def latency_summary(samples: Iterable[float]) -> dict[str, float | int | None]:
     ordered = sorted(samples)
     count = len(ordered)
     return {
@@ -82,6 +87,7 @@ def derive_row(
 ) -> RunRow:
     row = RunRow(
         run_id=facts.run_id,
+        server=spec.server,
         transport=spec.transport,
         workload=spec.workload,
         users=spec.users,
@@ -115,14 +121,14 @@ def derive_row(
 def _fill_from_scenario(
     row: RunRow, spec: RunSpec, scenario: dict[str, Any], samples: Sequence[float]
 ) -> None:
-    counts = scenario.get("transports", {}).get(spec.client_transport, {})
+    counts = scenario.get("transports", {}).get(spec.transport, {})
     for name in ("sent", "expected", "delivered", "lost", "duplicated", "out_of_order", "gaps",
                  "resumed", "unexpected", "reconnects", "send_failures", "abandoned"):  # fmt: skip
         setattr(row, name, int(counts.get(name, 0)))
     row.window_delivered = int(counts.get("window_delivered", 0))
     row.payload_bytes_per_msg = per(counts.get("payload_bytes"), counts.get("delivered"))
 
-    latency = latency_figures(samples)
+    latency = latency_summary(samples)
     row.latency_samples = int(latency["samples"] or 0)
     row.latency_p50_ms, row.latency_p95_ms = latency["p50"], latency["p95"]
     row.latency_p99_ms, row.latency_max_ms = latency["p99"], latency["max"]
@@ -138,13 +144,12 @@ def _fill_from_scenario(
         return
     seconds = float(window["seconds"])
     start, end = scenario.get("server_start"), scenario.get("server_end")
-    server_transport = spec.client_transport  # the bare server reports under "websocket"
     delivered = row.window_delivered
     row.window_s = seconds
     row.deliveries_per_s = delivered / seconds if seconds > 0 else 0.0
 
     def delta(key: str) -> int | None:
-        return counter_delta(start, end, server_transport, key)
+        return counter_delta(start, end, spec.transport, key)
 
     bytes_in, bytes_out = delta("bytes_in"), delta("bytes_out")
     if bytes_in is not None and bytes_out is not None:
@@ -159,7 +164,7 @@ def _fill_from_scenario(
     row.requests = delta("requests") or 0
     row.requests_per_s = row.requests / seconds if seconds > 0 else 0.0
     row.empty_polls = delta("empty_polls") or 0
-    if spec.client_transport in ("short_poll", "long_poll"):
+    if spec.transport in ("short_poll", "long_poll"):
         row.empty_poll_share = per(row.empty_polls, row.requests)
     row.server_delivered = delta("delivered") or 0
 
@@ -170,10 +175,8 @@ def _fill_from_scenario(
         cpu_per_msg = per(row.server_cpu_s, delivered)
         row.server_cpu_per_msg_us = cpu_per_msg * 1e6 if cpu_per_msg is not None else None
         row.server_rss_bytes = int(end["process"]["rss_bytes"])
-        row.open_connections = int(
-            end.get("transports", {}).get(server_transport, {}).get("open", 0)
-        )
-        if spec.client_transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
+        row.open_connections = int(end.get("transports", {}).get(spec.transport, {}).get("open", 0))
+        if spec.transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
             grown = row.server_rss_bytes - row.server_rss_before_bytes
             row.rss_per_connection_bytes = per(grown, row.open_connections)
 
@@ -212,26 +215,21 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
 
 
 def add_comparisons(rows: list[RunRow]) -> None:
-    """Fill the measured ratios: every transport against WebSocket under the same load,
-    and chatlab's WebSocket server against the bare broadcast loop."""
+    """Fill the measured ratios under the same load: every run against chatlab's WebSocket
+    run, and every WebSocket run against the bare broadcast loop's."""
 
-    def key(row: RunRow) -> tuple:
-        return (row.workload, row.users, row.room_size, row.send_interval_s, row.header_profile,
-                row.burst_size, row.private_share)  # fmt: skip
-
-    websocket = {key(r): r for r in rows if r.transport == "websocket"}
-    bare = {key(r): r for r in rows if r.transport == "bare_broadcast"}
+    websocket = {r.load: r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
+    bare = {r.load: r for r in rows if r.server == BARE_BROADCAST.name}
     for row in rows:
-        if row.transport in ("websocket", "bare_broadcast"):
-            baseline = bare.get(key(row)) if row.transport == "websocket" else None
-            if baseline is not None:
-                row.bare_run_id = baseline.run_id
-                row.server_cpu_per_msg_vs_bare = ratio(
-                    row.server_cpu_per_msg_us, baseline.server_cpu_per_msg_us
-                )
+        if row.server == BARE_BROADCAST.name:
             continue
-        baseline = websocket.get(key(row))
-        if baseline is None:
+        if row.transport == Transport.WEBSOCKET and (loop := bare.get(row.load)) is not None:
+            row.bare_run_id = loop.run_id
+            row.server_cpu_per_msg_vs_bare = ratio(
+                row.server_cpu_per_msg_us, loop.server_cpu_per_msg_us
+            )
+        baseline = websocket.get(row.load)
+        if baseline is None or baseline is row:
             continue
         row.websocket_run_id = baseline.run_id
         row.wire_bytes_per_msg_vs_websocket = ratio(

@@ -1,8 +1,9 @@
 """The shape of a sweep's results: one row per run, shared by the sweep and the report.
 
-A results folder `results/<timestamp>/` holds `summary.json` ({"environment": {...},
-"rows": [RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the
-Locust JSON, the scenario's own counts and the raw latency samples.
+Every sweep makes its own folder `<timestamp>/` under the results root (`results/` unless
+told otherwise). A sweep's folder holds `summary.json` ({"environment": {...}, "rows":
+[RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the Locust JSON
+and the scenario's run files (`lab.run_files`).
 """
 
 import csv
@@ -11,16 +12,22 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from chat_core import Transport
+
+from .servers import BARE_BROADCAST, CHATLAB
+
 # Bytes of IPv4 + TCP headers (with timestamps) per segment: the basis of the TCP/IP overhead
-# *estimate*; the real figure depends on options, MTU and the path.
+# *estimate*; the real number depends on options, MTU and the path.
 TCPIP_HEADER_BYTES_ESTIMATE = 52
+RESULTS_ROOT = Path("results")  # where sweeps make their folders unless told otherwise
+SUMMARY_FILE = "summary.json"
 
 
 @dataclass
 class RunRow:
     # what ran
     run_id: str
-    transport: str  # a chat_core.Transport value, or "bare_broadcast" for the baseline
+    transport: str  # a chat_core.Transport value: what the clients spoke
     workload: str  # chat | ticker | burst | idle
     users: int
     room_size: int
@@ -31,6 +38,7 @@ class RunRow:
     duration_s: float
     started_at: str  # ISO 8601, UTC
     ended_at: str
+    server: str = CHATLAB.name  # the server under test: a lab.servers.SERVERS name
 
     # completeness (the scenario's own counts, summed over its processes)
     sent: int = 0
@@ -88,7 +96,7 @@ class RunRow:
     burst_size: int = 0
     private_share: float = 0.0
     # the measurement window: from every user being ready to the end of the drain; the
-    # per-message, per-second and CPU figures above are over this window only
+    # per-message, per-second and CPU numbers above are over this window only
     window_s: float | None = None
     window_delivered: int = 0  # deliveries that arrived inside the window
     server_delivered: int = 0  # the server's own `delivered` count over the window
@@ -103,12 +111,19 @@ class RunRow:
     server_cpus: str = ""
     generator_cpus: str = ""
     locust_exit_code: int | None = None
-    # measured ratios within the sweep (this run's figure over the named run's)
-    websocket_run_id: str = ""  # the websocket run with the same workload and users
+    # measured ratios within the sweep (this run's number over the named run's)
+    websocket_run_id: str = ""  # chatlab's WebSocket run under the same load
     wire_bytes_per_msg_vs_websocket: float | None = None
     server_cpu_per_msg_vs_websocket: float | None = None
-    bare_run_id: str = ""  # the bare broadcast run with the same workload and users
+    bare_run_id: str = ""  # the bare broadcast server's run under the same load
     server_cpu_per_msg_vs_bare: float | None = None
+
+    @property
+    def load(self) -> tuple:
+        """What the users did, whatever they spoke and to which server: runs under the same
+        load are the ones a ratio may compare."""
+        return (self.workload, self.users, self.room_size, self.send_interval_s,
+                self.header_profile, self.burst_size, self.private_share)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,7 +131,10 @@ class RunRow:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunRow":
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("transport") == BARE_BROADCAST.name:  # summaries from before `server`
+            values.update(server=BARE_BROADCAST.name, transport=Transport.WEBSOCKET.value)
+        return cls(**values)
 
 
 def csv_columns() -> list[str]:
@@ -126,7 +144,7 @@ def csv_columns() -> list[str]:
 def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     summary = {"environment": environment, "rows": [row.as_dict() for row in rows]}
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     with (folder / "summary.csv").open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=csv_columns())
         writer.writeheader()
@@ -137,5 +155,5 @@ def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow])
 
 
 def read_summary(folder: Path) -> tuple[dict[str, Any], list[RunRow]]:
-    summary = json.loads((Path(folder) / "summary.json").read_text())
+    summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
     return summary["environment"], [RunRow.from_dict(row) for row in summary["rows"]]

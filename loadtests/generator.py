@@ -13,7 +13,6 @@ through Locust's messaging, which a local runner delivers to itself:
 
 import os
 import random
-import resource
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +23,8 @@ import gevent.event
 from locust.env import Environment
 from locust.runners import STATE_SPAWNING, MasterRunner, WorkerRunner
 
+from lab.process_usage import cpu_seconds
+
 from .ledger import Ledger
 from .options import ScenarioOptions
 from .rooms import Room, RoomBook
@@ -32,15 +33,10 @@ READY, WINDOW, DRAIN, REPORT = "chatlab_ready", "chatlab_window", "chatlab_drain
 _TAGS = {"short_poll": "s", "long_poll": "l", "sse": "e", "websocket": "w"}
 
 
-def process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-class Lab:
+class Generator:
     """The generator role. One per process; reset at every test start."""
 
-    current: "Lab | None" = None
+    current: "Generator | None" = None
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
@@ -64,7 +60,7 @@ class Lab:
         self.spawned = False
         self.ready_sent = False
         self.window_start: float | None = None
-        self.cpu_start = process_cpu_seconds()
+        self.cpu_start = cpu_seconds()
         self.reported = False
         self._counter = 0
 
@@ -154,7 +150,7 @@ class Lab:
 
     def window_opened(self, start: float) -> None:
         self.window_start = start
-        self.cpu_start = process_cpu_seconds()
+        self.cpu_start = cpu_seconds()
 
     def drain(self) -> dict[str, Any]:
         """Stop sending, wait (bounded) for every owed delivery; this process's report."""
@@ -175,7 +171,7 @@ class Lab:
         return {
             "pid": os.getpid(),
             "users": len(self.users),
-            "cpu_seconds": process_cpu_seconds() - self.cpu_start,
+            "cpu_seconds": cpu_seconds() - self.cpu_start,
             "wall_seconds": end - started,
             "window_end": end,
             "transports": {
@@ -199,16 +195,16 @@ def install(environment: Environment, coordinate: Callable[[Environment], None])
 
 
 def _install_generator(environment: Environment) -> None:
-    lab = Lab.current = Lab(environment)
+    generator = Generator.current = Generator(environment)
     runner = environment.runner
-    environment.events.test_start.add_listener(lambda **_: lab.reset())
-    environment.events.spawning_complete.add_listener(lambda **_: lab.spawning_complete())
+    environment.events.test_start.add_listener(lambda **_: generator.reset())
+    environment.events.spawning_complete.add_listener(lambda **_: generator.spawning_complete())
 
     def on_window(environment: Environment, msg: Any, **_: Any) -> None:
-        lab.window_opened(float(msg.data["start"]))
+        generator.window_opened(float(msg.data["start"]))
 
     def on_drain(environment: Environment, msg: Any, **_: Any) -> None:
-        report = lab.drain()
+        report = generator.drain()
         if report:
             environment.runner.send_message(REPORT, report)
 

@@ -5,25 +5,36 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 
 from chat_core import Transport
-from loadtests.results import RunRow
+from lab.results import RunRow
+from lab.servers import run_label
 
-from ..rows import BASELINE, TRANSPORTS, comparable, label, pick, same_load, user_levels, where
-from .style import Notes, color, headroom, marker_face, ordered, say_missing
+from ..rows import (
+    BASELINE,
+    baseline_rows,
+    chatlab_rows,
+    comparable,
+    label,
+    pick,
+    same_load,
+    user_levels,
+    where,
+)
+from .style import Notes, color, headroom, marker_face, say_missing, say_no_runs, transports_in
 
 
 def cpu_per_message(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -> Notes:
     """Server CPU per delivered message against users, the bare broadcast loop beside it."""
     notes: Notes = []
     chosen = comparable(rows, workload)
-    baseline = [r for r in rows if r.transport == BASELINE and r.server_cpu_per_msg_us]
+    baseline = baseline_rows(rows)
     ax.set_xlabel("users")
     ax.set_ylabel("server CPU per delivered message (µs)")
     ax.set_title(f"Server CPU per delivered message, {workload} workload")
     if not chosen and not baseline:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
     drawn = False
-    for transport in ordered({r.transport for r in chosen} & set(TRANSPORTS)):
+    for transport in transports_in(chosen):
         source = where(chosen, transport=transport)
         runs = [pick(where(source, users=u)) for u in user_levels(source)]
         runs = [r for r in runs if r is not None and r.server_cpu_per_msg_us is not None]
@@ -74,9 +85,9 @@ def _baseline_pair(ax: Axes, base: RunRow, rows: Sequence[RunRow], notes: Notes)
         color=color(BASELINE),
         markersize=8,
         markerfacecolor=marker_face(base, BASELINE),
-        label=f"{label(BASELINE)}, {load}",
+        label=f"{run_label(base.server, base.transport)}, {load}",
     )
-    ws = pick(r for r in same_load(rows, base) if r.transport == Transport.WEBSOCKET)
+    ws = pick(chatlab_rows(same_load(rows, base), transport=Transport.WEBSOCKET))
     if ws is None or not ws.server_cpu_per_msg_us or not base.server_cpu_per_msg_us:
         notes.append(f"No WebSocket run under the baseline's load ({load}) to compare it with.")
         return
@@ -107,16 +118,14 @@ def _baseline_pair(ax: Axes, base: RunRow, rows: Sequence[RunRow], notes: Notes)
 def memory_per_connection(ax: Axes, rows: Sequence[RunRow]) -> Notes:
     """Resident memory the server added per open connection, from idle runs where they exist."""
     notes: Notes = []
-    idle = where(rows, workload="idle")
-    source = idle or [r for r in rows if r.workload != "idle"]
+    idle = chatlab_rows(rows, workload="idle")
+    source = idle or [r for r in chatlab_rows(rows) if r.workload != "idle"]
     # short polling holds no connection between polls: memory "per open connection" would
     # divide by the few requests that happened to be in flight
     measured = [
         r
         for r in source
-        if r.rss_per_connection_bytes is not None
-        and r.transport in TRANSPORTS
-        and r.transport != Transport.SHORT_POLL
+        if r.rss_per_connection_bytes is not None and r.transport != Transport.SHORT_POLL
     ]
     ax.set_ylabel("server memory per open connection (KiB)")
     ax.set_title("Memory per open connection" + (", idle workload" if idle else ""))
@@ -135,7 +144,7 @@ def memory_per_connection(ax: Axes, rows: Sequence[RunRow]) -> Notes:
         return notes
     workload = idle[0].workload if idle else measured[0].workload
     measured = comparable(measured, workload) or measured
-    transports = ordered({r.transport for r in measured})
+    transports = transports_in(measured)
     levels = user_levels(measured)
     width = 0.8 / max(len(transports), 1)
     for g, users in enumerate(levels):

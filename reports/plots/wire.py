@@ -5,11 +5,11 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from loadtests.results import RunRow
+from lab.results import RunRow
 
 from ..overhead import PROFILES
-from ..rows import TRANSPORTS, common_level, comparable, label, pick, user_levels, where
-from .style import Notes, color, headroom, ordered, say_missing
+from ..rows import chatlab_rows, common_level, comparable, label, pick, user_levels, where
+from .style import Notes, color, headroom, say_missing, say_no_runs, transports_in
 
 _WORKLOADS = ("ticker", "chat")  # the header argument's own case first
 
@@ -17,7 +17,7 @@ _WORKLOADS = ("ticker", "chat")  # the header argument's own case first
 def _workload(rows: Sequence[RunRow], workload: str | None) -> str | None:
     if workload is not None:
         return workload
-    return next((w for w in _WORKLOADS if where(rows, workload=w)), None)
+    return next((w for w in _WORKLOADS if chatlab_rows(rows, workload=w)), None)
 
 
 def _split(row: RunRow) -> dict[str, tuple[float, float]] | None:
@@ -48,8 +48,8 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
         ax.set_title("Wire bytes per delivered message")
         say_missing(ax, notes, "No ticker or chat runs: run `chatlab bench --quick`.")
         return notes
-    chosen = where(rows, workload=workload)
-    users = common_level(chosen, TRANSPORTS) or user_levels(chosen)[-1]
+    chosen = chatlab_rows(rows, workload=workload)
+    users = common_level(chosen) or user_levels(chosen)[-1]
     ax.set_title(f"Wire bytes per delivered message, {workload} workload, {users} users")
     if workload != "ticker":
         notes.append(
@@ -59,7 +59,7 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
     groups: list[tuple[str, str, RunRow]] = []
     for profile in [p for p in PROFILES if where(chosen, header_profile=p)]:
         same = comparable(where(chosen, header_profile=profile), workload)
-        for transport in ordered({r.transport for r in same} & set(TRANSPORTS)):
+        for transport in transports_in(same):
             row = pick(where(same, transport=transport, users=users))
             if row is not None:
                 groups.append((transport, profile, row))
@@ -136,9 +136,9 @@ def requests_and_empty_polls(ax: Axes, rows: Sequence[RunRow], workload: str = "
     ax.set_ylabel("requests answered per second")
     ax.set_title(f"Requests per second and empty polls, {workload} workload")
     if not chosen:
-        say_missing(ax, notes, f"No `{workload}` runs: run `chatlab bench --quick`.")
+        say_no_runs(ax, notes, workload)
         return notes
-    transports = ordered({r.transport for r in chosen} & set(TRANSPORTS))
+    transports = transports_in(chosen)
     width = 0.8 / max(len(transports), 1)
     levels = user_levels(chosen)
     for g, users in enumerate(levels):

@@ -1,0 +1,48 @@
+"""The report's plots in order: a file name, a title, and how to draw it from a sweep."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+
+from lab.results import RunRow
+
+from ..sweep import Sweep
+from .cost import cpu_per_message, memory_per_connection
+from .latency import latency_cdf, latency_vs_users, poll_interval_tradeoff
+from .style import Notes
+from .wire import requests_and_empty_polls, wire_bytes_per_message
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    name: str  # file stem of the PNG
+    title: str
+    draw: Callable[[Axes, Sweep], Notes]
+    size: tuple[float, float] = (8.0, 5.0)
+
+
+WIDE = (10.5, 5.0)  # plots with their legend beside the axes
+
+
+def _from_rows(draw: Callable[[Axes, Sequence[RunRow]], Notes]) -> Callable[[Axes, Sweep], Notes]:
+    """A plot drawn from the sweep's rows alone."""
+    return lambda ax, sweep: draw(ax, sweep.rows)
+
+
+PLOTS: tuple[PlotSpec, ...] = (
+    PlotSpec("latency_cdf", "Delivery latency distribution per transport",
+             lambda ax, sweep: latency_cdf(ax, sweep.rows, sweep.samples), WIDE),
+    PlotSpec("latency_vs_users", "p50 and p99 latency against users",
+             _from_rows(latency_vs_users), WIDE),
+    PlotSpec("wire_bytes", "Wire bytes per delivered message: payload and overhead, per direction",
+             _from_rows(wire_bytes_per_message), (10.0, 5.5)),
+    PlotSpec("requests", "Requests per second and empty-poll share",
+             _from_rows(requests_and_empty_polls)),
+    PlotSpec("cpu_per_message", "Server CPU per delivered message against users",
+             _from_rows(cpu_per_message), WIDE),
+    PlotSpec("memory_per_connection", "Server memory per open connection",
+             _from_rows(memory_per_connection)),
+    PlotSpec("poll_interval", "Short polling's poll-interval trade-off",
+             _from_rows(poll_interval_tradeoff)),
+)  # fmt: skip

@@ -1,0 +1,179 @@
+"""A run's row from what it left behind: percentiles, per-message numbers, validity, and the
+ratios between runs. Fixed inputs: no server, no Locust."""
+
+from array import array
+
+import pytest
+from conftest import synthetic_row
+
+from loadtests.derive import (
+    RunFacts,
+    add_comparisons,
+    counter_delta,
+    derive_row,
+    latency_summary,
+    percentile,
+)
+from loadtests.plan import RunSpec
+
+# -- percentiles ---------------------------------------------------------------------------
+
+
+def test_nearest_rank_percentiles_of_one_to_a_hundred():
+    ordered = [float(n) for n in range(1, 101)]
+    assert percentile(ordered, 50) == 50
+    assert percentile(ordered, 95) == 95
+    assert percentile(ordered, 99) == 99
+    assert percentile(ordered, 100) == 100
+
+
+def test_percentiles_of_few_samples_are_samples():
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([1.0, 2.0, 10.0], 50) == 2.0
+    assert percentile([1.0, 2.0, 10.0], 99) == 10.0
+    assert percentile([], 50) is None
+
+
+def test_latency_summary_sorts_its_samples():
+    summary = latency_summary(array("f", [4.0, 1.0, 3.0, 2.0]))
+    assert summary == {"samples": 4, "p50": 2.0, "p95": 4.0, "p99": 4.0, "max": 4.0,
+                       "mean": 2.5}  # fmt: skip
+
+
+# -- one run's row -------------------------------------------------------------------------
+
+
+def _metrics(cpu: float, rss: int, **counters: int) -> dict:
+    base = {"requests": 0, "open": 0, "bytes_in": 0, "bytes_out": 0, "segs_in": 0,
+            "segs_out": 0, "delivered": 0, "empty_polls": 0}  # fmt: skip
+    base.update(counters)
+    return {"transports": {"short_poll": base}, "process": {"cpu_seconds": cpu, "rss_bytes": rss}}
+
+
+# The server's counters when the window opened, and what they grew by inside it.
+START = {"requests": 1000, "bytes_in": 10_000, "bytes_out": 20_000, "segs_in": 10,
+         "segs_out": 20, "delivered": 100, "empty_polls": 500}  # fmt: skip
+GROWTH = {"requests": 2000, "bytes_in": 400_000, "bytes_out": 800_000, "segs_in": 2000,
+          "segs_out": 2000, "delivered": 800, "empty_polls": 1000}  # fmt: skip
+END = {**{key: START[key] + GROWTH[key] for key in START}, "open": 3}
+
+
+def _scenario(**overrides: object) -> dict:
+    counts = {"sent": 100, "expected": 1000, "delivered": 1000, "lost": 0, "duplicated": 0,
+              "out_of_order": 0, "gaps": 0, "resumed": 0, "unexpected": 0, "reconnects": 0,
+              "send_failures": 0, "abandoned": 0, "payload_bytes": 150_000,
+              "window_delivered": 800}  # fmt: skip
+    counts.update(overrides)
+    return {
+        "window": {"start": 100.0, "end": 110.0, "seconds": 10.0},
+        "server_start": _metrics(2.0, 50_000_000, **START),
+        "server_end": _metrics(2.4, 60_000_000, **END),
+        "generators": [{"cpu_percent": 20.0}, {"cpu_percent": 35.5}],
+        "transports": {"short_poll": counts},
+    }
+
+
+SPEC = RunSpec("short_poll", "chat", 100, window=10.0)
+FACTS = RunFacts("01-short_poll", "t0", "t1", locust_exit_code=0, server_pinned=True, cores=2,
+                 server_before={"process": {"rss_bytes": 40_000_000}})  # fmt: skip
+SAMPLES = array("f", [float(n) for n in range(1, 801)])
+
+
+def test_per_message_numbers_divide_the_window_by_its_deliveries():
+    row = derive_row(SPEC, FACTS, _scenario(), SAMPLES, [{"num_failures": 0}])
+    assert row.window_delivered == 800
+    assert row.deliveries_per_s == 80
+    assert row.wire_bytes_in == 400_000 and row.wire_bytes_out == 800_000
+    assert row.wire_bytes_in_per_msg == 500
+    assert row.wire_bytes_out_per_msg == 1000
+    assert row.wire_bytes_per_msg == 1500
+    assert row.tcpip_overhead_per_msg_estimate == pytest.approx(4000 * 52 / 800)
+    assert row.payload_bytes_per_msg == 150
+    assert row.requests == 2000 and row.requests_per_s == 200
+    assert row.empty_polls == 1000 and row.empty_poll_share == 0.5
+    assert row.server_cpu_s == pytest.approx(0.4)
+    assert row.server_cpu_per_msg_us == pytest.approx(500)
+    assert row.server_delivered == 800
+    assert row.generator_cpu_percent == 35.5 and row.generator_processes == 2
+    assert row.latency_p50_ms == 400 and row.latency_p99_ms == 792 and row.latency_max_ms == 800
+    assert row.valid, row.invalid_reasons
+
+
+def test_memory_per_connection_is_growth_over_the_fresh_server_per_open_connection():
+    spec = RunSpec("long_poll", "idle", 3)
+    scenario = _scenario()
+    for key in ("server_start", "server_end"):
+        scenario[key]["transports"]["long_poll"] = scenario[key]["transports"].pop("short_poll")
+    scenario["transports"]["long_poll"] = scenario["transports"].pop("short_poll")
+    row = derive_row(spec, FACTS, scenario, SAMPLES, [])
+    assert row.open_connections == 3
+    assert row.rss_per_connection_bytes == pytest.approx((60_000_000 - 40_000_000) / 3)
+    assert row.empty_poll_share == 0.5
+
+
+def test_short_polling_has_no_memory_per_connection():
+    row = derive_row(SPEC, FACTS, _scenario(), SAMPLES, [])
+    assert row.rss_per_connection_bytes is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "generators", "failures", "reason"),
+    [
+        ({"lost": 3}, 10.0, 0, "3 deliveries lost"),
+        ({"duplicated": 2}, 10.0, 0, "2 deliveries duplicated"),
+        ({"out_of_order": 1}, 10.0, 0, "1 deliveries out of order"),
+        ({}, 91.0, 0, "load generator at 91% CPU"),
+        ({}, 10.0, 4, "4 requests failed"),
+        ({"window_delivered": 0}, 10.0, 0, "nothing was delivered"),
+    ],
+)
+def test_a_run_that_breaks_a_rule_is_invalid_and_says_why(overrides, generators, failures,
+                                                           reason):  # fmt: skip
+    scenario = _scenario(**overrides)
+    scenario["generators"] = [{"cpu_percent": generators}]
+    row = derive_row(SPEC, FACTS, scenario, SAMPLES, [{"num_failures": failures}])
+    assert not row.valid
+    assert any(reason in text for text in row.invalid_reasons), row.invalid_reasons
+
+
+def test_an_unpinned_server_on_a_multicore_machine_is_invalid():
+    facts = RunFacts("r", "t0", "t1", server_pinned=False, cores=2)
+    row = derive_row(SPEC, facts, _scenario(), SAMPLES, [])
+    assert "the server was not pinned to its own core" in row.invalid_reasons
+
+
+def test_a_run_without_scenario_output_is_invalid():
+    row = derive_row(SPEC, FACTS, None, array("f"), None)
+    assert not row.valid and "left no results" in row.invalid_reasons[0]
+
+
+def test_counter_delta_is_none_when_a_counter_is_missing():
+    assert counter_delta(_metrics(0, 0, requests=1), _metrics(0, 0, requests=5), "short_poll",
+                         "requests") == 4  # fmt: skip
+    assert counter_delta({"transports": {"websocket": {}}}, None, "websocket", "requests") is None
+    assert counter_delta({"transports": {}}, {"transports": {}}, "sse", "bytes_in") is None
+
+
+# -- comparisons between runs --------------------------------------------------------------
+
+
+def test_ratios_compare_with_websocket_and_websocket_with_the_bare_loop():
+    rows = [
+        synthetic_row(
+            "websocket", 100, run_id="ws", wire_bytes_per_msg=200.0, server_cpu_per_msg_us=50.0
+        ),
+        synthetic_row(
+            "short_poll", 100, run_id="sp", wire_bytes_per_msg=800.0, server_cpu_per_msg_us=400.0
+        ),
+        synthetic_row(
+            "websocket", 100, server="bare_broadcast", run_id="bare", server_cpu_per_msg_us=20.0
+        ),
+        synthetic_row("long_poll", 300, run_id="other", wire_bytes_per_msg=1.0),
+    ]
+    add_comparisons(rows)
+    ws, sp, bare, other = rows
+    assert (sp.websocket_run_id, sp.wire_bytes_per_msg_vs_websocket) == ("ws", 4.0)
+    assert sp.server_cpu_per_msg_vs_websocket == 8.0
+    assert (ws.bare_run_id, ws.server_cpu_per_msg_vs_bare) == ("bare", 2.5)
+    assert other.websocket_run_id == "" and other.wire_bytes_per_msg_vs_websocket is None
+    assert bare.server_cpu_per_msg_vs_websocket is None

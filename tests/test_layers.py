@@ -1,0 +1,72 @@
+"""The layers: chat_core ← wire ← transports; chat_core ← lab ← loadtests, reports ← chatlab.
+
+A layer imports nothing from the layers above it, and the shared ones nothing heavy, so that
+any part of the project may use them.
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = {"flask", "werkzeug", "gevent", "geventwebsocket", "locust", "greenlet", "matplotlib"}
+# What each package may import from the project, besides itself: whole packages, or single
+# modules (the servers read their own CPU and memory the one way the lab does).
+MAY_IMPORT = {
+    "chat_core": set(),
+    "wire": set(),
+    "lab": {"chat_core"},
+    "transports": {"chat_core", "wire", "lab.process_usage"},
+    "loadtests": {"chat_core", "wire", "lab"},
+    "reports": {"chat_core", "wire", "lab"},
+    "chatlab": {"chat_core", "wire", "lab", "transports", "loadtests", "reports"},
+}
+
+
+def project_imports(package: str) -> set[str]:
+    """Every module of the project's other packages that `package`'s files import."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found |= {n for n in names if n.split(".")[0] in MAY_IMPORT.keys() - {package}}
+    return found
+
+
+@pytest.mark.parametrize("package", MAY_IMPORT)
+def test_a_package_imports_only_the_layers_below_it(package: str) -> None:
+    allowed = MAY_IMPORT[package]
+    refused = {
+        name
+        for name in project_imports(package)
+        if not any(name == a or name.startswith(f"{a}.") for a in allowed)
+    }
+    assert not refused, f"{package} imports {sorted(refused)}"
+
+
+def loaded_by(*modules: str) -> set[str]:
+    """The top-level modules a fresh interpreter holds after importing `modules`, every
+    submodule of each included."""
+    probe = (
+        f"import json, sys, pkgutil, importlib; import {', '.join(modules)}; "
+        "[importlib.import_module(f'{p}.{m.name}') for p in "
+        f"{list(modules)!r} for m in pkgutil.iter_modules(sys.modules[p].__path__)]; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    return set(json.loads(subprocess.check_output([sys.executable, "-c", probe], text=True)))
+
+
+@pytest.mark.parametrize("package", ["wire", "lab"])
+def test_a_shared_package_loads_nothing_heavy(package: str) -> None:
+    loaded = loaded_by(package)
+    assert package in loaded
+    assert not loaded & HEAVY
