@@ -20,6 +20,7 @@ from typing import Any  # noqa: E402
 import gevent.event  # noqa: E402
 
 from loadtests.clients import ClientSettings, SendFailed, WebSocketClient  # noqa: E402
+from loadtests.options import ScenarioOptions  # noqa: E402
 
 
 class Inbox:
@@ -55,7 +56,16 @@ def main(base_url: str) -> None:
 
     inbox = Inbox()
     tag = f"{os.getpid()}x{time.monotonic_ns() % 100000}"
-    client = WebSocketClient(f"cut{tag}", ClientSettings(base_url, request_timeout=10), fire, inbox)
+    defaults = ScenarioOptions()
+    settings = ClientSettings(
+        base_url,
+        header_profile=defaults.header_profile,
+        poll_interval=defaults.poll_interval,
+        long_poll_timeout=defaults.long_poll_timeout,
+        drop_every=0.0,  # the test cuts by hand
+        request_timeout=10,
+    )
+    client = WebSocketClient(f"cut{tag}", settings, fire, inbox)
     client.login()
     client.start_receiving()
     client.join(f"cutroom{tag}")
