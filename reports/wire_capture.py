@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chat_core.message import dumps
+from lab.server_metrics import read_metrics
+from wire.sse import EventParser
 from wire.websocket import CloseCode, Opcode, close_payload
 
 from .raw_wire import Frame, HttpAnswer, RawConnection, wait_for
@@ -129,17 +131,16 @@ def capture_short_poll(alice: Client, bob: Client) -> Exchange:
     return ex
 
 
-def _long_polls_open(base: Client) -> int:
-    metrics = json.loads(base.call("GET", "/api/metrics", auth=False).body)
-    return int(metrics["transports"]["long_poll"]["open"])
+def _long_polls_open(base_url: str) -> int:
+    return int(read_metrics(base_url)["transports"]["long_poll"]["open"])
 
 
-def capture_long_poll(alice: Client, bob: Client, observer: Client) -> Exchange:
+def capture_long_poll(alice: Client, bob: Client, base_url: str) -> Exchange:
     ex = Exchange("long_poll")
-    before = _long_polls_open(observer)
+    before = _long_polls_open(base_url)
     request = alice.request("GET", f"/api/longpoll?since={alice.cursor}&timeout=20")
     # bob speaks only once the server holds alice's request, so the answer shows a real wait
-    wait_for(lambda: _long_polls_open(observer) > before, 10, "the long poll to be parked")
+    wait_for(lambda: _long_polls_open(base_url) > before, 10, "the long poll to be parked")
     _bob_says(bob, "hello from bob (long polling)")
     answer = alice.conn.read_answer()
     ex.parts += [
@@ -184,7 +185,8 @@ def capture_sse(alice: Client, bob: Client) -> Exchange:
         ]
         _bob_says(bob, "hello from bob (SSE)")
         raw, data = conn.read_chunk()
-        message = json.loads(data.split(b"data: ", 1)[1].split(b"\n", 1)[0])
+        (event,) = EventParser().feed(data)
+        message = json.loads(event.data)
         ex.parts.append(
             Part(
                 "event with bob's message",
@@ -284,18 +286,17 @@ def capture_all(base_url: str) -> dict[str, Exchange]:
     suffix = secrets.token_hex(3)
     alice = Client(base_url, f"alice-{suffix}")
     bob = Client(base_url, f"bob-{suffix}")
-    observer = Client(base_url, f"observer-{suffix}")
     try:
         for user in (alice, bob):
             user.call("POST", f"/api/rooms/{ROOM}/join")
         exchanges = [
             capture_short_poll(alice, bob),
-            capture_long_poll(alice, bob, observer),
+            capture_long_poll(alice, bob, base_url),
             capture_sse(alice, bob),
             capture_websocket(alice, bob),
         ]
     finally:
-        for user in (alice, bob, observer):
+        for user in (alice, bob):
             user.close()
     return {ex.transport: ex for ex in exchanges}
 
