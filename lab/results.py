@@ -71,6 +71,7 @@ class RunRow:
     # requests the server answered
     requests: int = 0
     requests_per_s: float = 0.0
+    polls: int = 0  # poll answers (the requests less sends, logins and joins)
     empty_polls: int = 0
     empty_poll_share: float | None = None
 

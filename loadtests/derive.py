@@ -165,7 +165,9 @@ def _fill_from_scenario(
     row.requests_per_s = row.requests / seconds if seconds > 0 else 0.0
     row.empty_polls = delta("empty_polls") or 0
     if spec.transport in ("short_poll", "long_poll"):
-        row.empty_poll_share = per(row.empty_polls, row.requests)
+        # polls, not requests: the transport's requests include its clients' sends
+        row.polls = delta("polls") or 0
+        row.empty_poll_share = per(row.empty_polls, row.polls)
     row.server_delivered = delta("delivered") or 0
 
     if start and end:

@@ -45,16 +45,16 @@ def test_latency_summary_sorts_its_samples():
 
 def _metrics(cpu: float, rss: int, **counters: int) -> dict:
     base = {"requests": 0, "open": 0, "bytes_in": 0, "bytes_out": 0, "segs_in": 0,
-            "segs_out": 0, "delivered": 0, "empty_polls": 0}  # fmt: skip
+            "segs_out": 0, "delivered": 0, "polls": 0, "empty_polls": 0}  # fmt: skip
     base.update(counters)
     return {"transports": {"short_poll": base}, "process": {"cpu_seconds": cpu, "rss_bytes": rss}}
 
 
 # The server's counters when the window opened, and what they grew by inside it.
 START = {"requests": 1000, "bytes_in": 10_000, "bytes_out": 20_000, "segs_in": 10,
-         "segs_out": 20, "delivered": 100, "empty_polls": 500}  # fmt: skip
+         "segs_out": 20, "delivered": 100, "polls": 600, "empty_polls": 500}  # fmt: skip
 GROWTH = {"requests": 2000, "bytes_in": 400_000, "bytes_out": 800_000, "segs_in": 2000,
-          "segs_out": 2000, "delivered": 800, "empty_polls": 1000}  # fmt: skip
+          "segs_out": 2000, "delivered": 800, "polls": 1600, "empty_polls": 1000}  # fmt: skip
 END = {**{key: START[key] + GROWTH[key] for key in START}, "open": 3}
 
 
@@ -90,7 +90,8 @@ def test_per_message_numbers_divide_the_window_by_its_deliveries():
     assert row.tcpip_overhead_per_msg_estimate == pytest.approx(4000 * 52 / 800)
     assert row.payload_bytes_per_msg == 150
     assert row.requests == 2000 and row.requests_per_s == 200
-    assert row.empty_polls == 1000 and row.empty_poll_share == 0.5
+    assert row.polls == 1600  # the other 400 requests were sends, not polls
+    assert row.empty_polls == 1000 and row.empty_poll_share == 1000 / 1600
     assert row.server_cpu_s == pytest.approx(0.4)
     assert row.server_cpu_per_msg_us == pytest.approx(500)
     assert row.server_delivered == 800
@@ -108,7 +109,7 @@ def test_memory_per_connection_is_growth_over_the_fresh_server_per_open_connecti
     row = derive_row(spec, FACTS, scenario, SAMPLES, [])
     assert row.open_connections == 3
     assert row.rss_per_connection_bytes == pytest.approx((60_000_000 - 40_000_000) / 3)
-    assert row.empty_poll_share == 0.5
+    assert row.empty_poll_share == 1000 / 1600  # empty polls over polls
 
 
 def test_short_polling_has_no_memory_per_connection():

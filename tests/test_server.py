@@ -73,6 +73,7 @@ def test_wire_bytes_include_headers_and_are_charged_to_the_transport(server, peo
 
     assert grew("short_poll", "requests") >= 2
     assert grew("short_poll", "empty_polls") >= 1
+    assert grew("short_poll", "polls") >= 2
     assert grew("short_poll", "delivered") >= 1
     # the request line, headers and body both ways: more than the bodies alone
     assert grew("short_poll", "bytes_out") > len(empty.content) + len(full.content)
@@ -92,6 +93,17 @@ def test_open_connections_and_websocket_bytes_are_counted_while_open(server, peo
         receiver.close()
     assert during["websocket"]["open"] >= 1
     assert during["websocket"]["bytes_out"] - before["websocket"]["bytes_out"] >= 1000
+
+
+def test_polls_count_poll_answers_and_not_sends(app, app_people):
+    room, (alice,) = app_people("alice")
+    counters = app.extensions["chatlab"].metrics.transports
+    before = {t: counters[t].polls for t in ("short_poll", "long_poll")}
+    alice.get("/api/poll")
+    alice.get("/api/longpoll", params={"timeout": "0"})
+    alice.send(room=room, text="not a poll", headers={TRANSPORT_HEADER: "short_poll"})
+    assert counters["short_poll"].polls == before["short_poll"] + 1
+    assert counters["long_poll"].polls == before["long_poll"] + 1
 
 
 def test_a_session_sees_the_bytes_its_own_traffic_cost(server, people):

@@ -37,7 +37,7 @@ class _Counts:
 
 class TransportCounters(_Counts):
     __slots__ = ("requests", "open", "bytes_in", "bytes_out", "segs_in", "segs_out",
-                 "delivered", "empty_polls")  # fmt: skip
+                 "delivered", "polls", "empty_polls")  # fmt: skip
     requests: int
     open: int
     bytes_in: int
@@ -45,6 +45,7 @@ class TransportCounters(_Counts):
     segs_in: int
     segs_out: int
     delivered: int
+    polls: int  # poll answers, short or long: the share of them that were empty is the point
     empty_polls: int
 
 
@@ -169,6 +170,7 @@ _PROMETHEUS = (
     ("bytes_in", "chatlab_bytes_in", "Bytes received on the server's sockets", True),
     ("bytes_out", "chatlab_bytes_out", "Bytes sent on the server's sockets", True),
     ("delivered", "chatlab_delivered", "Messages handed to clients", True),
+    ("polls", "chatlab_polls", "Poll answers, short or long", True),
     ("empty_polls", "chatlab_empty_polls", "Poll answers that carried no message", True),
     ("open", "chatlab_open", "Open connections, long polls and requests in flight", False),
 )

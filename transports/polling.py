@@ -16,6 +16,7 @@ def requested_cursor() -> int:
 def poll_answer(batch: Batch, counters: TransportCounters) -> Response:
     if batch.ended:
         raise ChatError(ErrorCode.UNAUTHORIZED, "This session ended while it waited.")
+    counters.polls += 1
     if batch.messages:
         counters.delivered += len(batch.messages)
     else:
