@@ -188,7 +188,9 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
     reasons = []
     if scenario is None:
         return ["the scenario left no results (did Locust start?)"]
-    if row.locust_exit_code not in (0, None):
+    if row.locust_exit_code is None:
+        reasons.append("Locust did not finish by itself: the sweep stopped it at its time limit")
+    elif row.locust_exit_code != 0:
         reasons.append(f"Locust exited with code {row.locust_exit_code}")
     if row.generator_cpu_percent >= GENERATOR_CPU_LIMIT:
         reasons.append(

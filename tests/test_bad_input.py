@@ -127,6 +127,12 @@ def test_an_unknown_endpoint_is_not_found_in_the_error_format(app):
     assert_error(app.test_client().get("/api/nothing-here"), 404, "not_found")
 
 
+def test_a_wrong_method_is_a_bad_request_that_says_which_methods_the_path_takes(app):
+    answer = app.test_client().put("/api/messages", json={})
+    assert_error(answer, 405, "bad_request")
+    assert set(answer.headers["Allow"].replace(" ", "").split(",")) >= {"POST"}
+
+
 def test_a_plain_get_on_the_websocket_endpoint_says_what_it_wants(app_people):
     _, (alice,) = app_people("alice")
     answer = alice.get("/ws")

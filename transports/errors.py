@@ -35,6 +35,9 @@ def _http_error(error: HTTPException) -> Response:
         detail = error.description or error.name
     response = jsonify({"error": str(code), "detail": detail})
     response.status_code = error.code or 500
+    for name, value in error.get_headers():  # e.g. the Allow of a 405, which HTTP requires
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 
