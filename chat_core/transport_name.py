@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 # The request header in which an HTTP client names its transport, so that the server charges
-# its sends and room calls to that transport's counters (PROTOCOL.md, "Observability").
+# its sends and room calls to that transport's counters (docs/PROTOCOL.md, "Observability").
 TRANSPORT_HEADER = "X-Chatlab-Transport"
 
 

@@ -88,7 +88,7 @@ class RunRow:
     generator_cpu_percent: float = 0.0
     locust_failures: int = 0
 
-    # verdict (MEASURING.md, "When a run counts")
+    # verdict (docs/MEASURING.md, "When a run counts")
     valid: bool = True
     invalid_reasons: list[str] = field(default_factory=list)
 

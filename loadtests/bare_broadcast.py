@@ -1,7 +1,7 @@
 """The baseline: a bare broadcast loop on chatlab's own stack, and nothing else.
 
 gevent's WSGIServer with gevent-websocket's handler, no Flask, no chat core, no streams, no
-cursors, no limits. It speaks just enough of PROTOCOL.md for `loadtests/ws.py` to run the same
+cursors, no limits. It speaks just enough of docs/PROTOCOL.md for `loadtests/ws.py` to run the same
 scenario against it: `POST /api/session`, `GET /ws` with `join` and `send` frames, `message`
 and `ack` frames back, and `/healthz` and `/api/metrics` (CPU, memory, connections; no byte
 counts). A message is serialized once and written to every member's socket from the

@@ -1,5 +1,5 @@
 """`chatlab bench`: the sweep. For every run of a plan: a fresh server on its own core, Locust
-headless on the others, the numbers MEASURING.md defines, one row each.
+headless on the others, the numbers docs/MEASURING.md defines, one row each.
 
 Nothing here imports Locust or gevent: they run in subprocesses.
 """

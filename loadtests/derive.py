@@ -1,4 +1,4 @@
-"""A run's row: the numbers MEASURING.md defines, derived from what the run left behind.
+"""A run's row: the numbers docs/MEASURING.md defines, derived from what the run left behind.
 Pure arithmetic.
 
 Inputs: the scenario's own output (counts, the measurement window, the server's metrics at
@@ -184,7 +184,7 @@ def _fill_from_scenario(
 
 
 def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) -> list[str]:
-    """Why a run does not count (MEASURING.md, "When a run counts"); empty if it does."""
+    """Why a run does not count (docs/MEASURING.md, "When a run counts"); empty if it does."""
     reasons = []
     if scenario is None:
         return ["the scenario left no results (did Locust start?)"]

@@ -13,7 +13,7 @@ from typing import Any
 WORKLOADS = ("chat", "ticker", "burst", "idle")
 HEADER_PROFILES = ("minimal", "browser")
 
-# The send interval when --send-interval is not given: MEASURING.md's defaults per workload.
+# The send interval when --send-interval is not given: docs/MEASURING.md's defaults per workload.
 DEFAULT_SEND_INTERVAL = {"chat": 5.0, "ticker": 1.0, "burst": 5.0, "idle": 0.0}
 
 
@@ -72,7 +72,7 @@ _INTERVALS = ", ".join(f"{w} {s:g}" for w, s in DEFAULT_SEND_INTERVAL.items() if
 
 # Every knob's option, after the field it sets: (field, extra argparse keywords, help).
 _OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
-    ("workload", {"choices": WORKLOADS}, "chat | ticker | burst | idle (see MEASURING.md)"),
+    ("workload", {"choices": WORKLOADS}, "chat | ticker | burst | idle (see docs/MEASURING.md)"),
     ("room_size", {}, "members per room"),
     ("send_interval", {"default": 0.0},
      f"seconds between a sender's messages (0: the workload's default: {_INTERVALS})"),

@@ -1,6 +1,6 @@
 """Choosing rows from a sweep: which runs a plot or a claim compares.
 
-Comparisons are made within one sweep, as ratios (MEASURING.md). The everyday comparison is
+Comparisons are made within one sweep, as ratios (docs/MEASURING.md). The everyday comparison is
 between chatlab's own transports; the baseline server's runs are compared with chatlab's
 WebSocket run under their own load. A sweep may hold several runs that differ in one knob
 (poll interval, header profile); the everyday comparison uses the standard setting of each

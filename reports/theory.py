@@ -1,4 +1,4 @@
-"""What theory predicts, to draw beside what was measured (MEASURING.md, "Theory").
+"""What theory predicts, to draw beside what was measured (docs/MEASURING.md, "Theory").
 
 - Short polling: a message waits for the next poll, on average half the interval, then
   travels one transit: mean ≈ interval / 2 + one transit, spread evenly over one interval.

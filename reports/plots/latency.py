@@ -1,4 +1,4 @@
-"""Latency plots, with theory drawn beside each measurement (MEASURING.md).
+"""Latency plots, with theory drawn beside each measurement (docs/MEASURING.md).
 
 One transit is estimated from the same sweep's WebSocket median; every plot that uses the
 estimate says so in its notes and on the axes.
