@@ -22,8 +22,9 @@ direction (bytes paced as on a slow link). A closed or reset side is passed on t
 The target is checked once at start-up (one connection, opened and closed); later, a
 connection the target refuses is reset after one RTT.
 
-Counts (bytes each way per connection, totals, how connections ended) go to --stats FILE as
-JSON, rewritten every second and on exit (SIGTERM or Ctrl-C stops the link, exit code 0).
+Counts go to --stats FILE as JSON: bytes each way in total and per connection, and how
+connections ended. It is rewritten every second (totals and the open connections) and on
+exit (also the last 10,000 closed connections); SIGTERM or Ctrl-C stops the link, exit 0.
 The first line on stdout says where it listens, e.g.
   chatlab link: 127.0.0.1:6000 → 127.0.0.1:5000, rtt 50 ms
 
@@ -161,7 +162,7 @@ def _relay(settings: dict[str, Any], stats_path: Path | None) -> int:
         if stopping.wait(1.0):
             break
         if stats_path is not None:
-            _write_json(stats_path, link.stats())
+            _write_json(stats_path, link.stats(closed=False))
     link.stop()
     final = link.stats()
     if stats_path is not None:

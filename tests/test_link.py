@@ -110,6 +110,13 @@ def abort(end: socket.socket) -> None:
     end.close()
 
 
+TCP_CLOSE = 7  # tcpi_state, the first byte of TCP_INFO
+
+
+def tcp_state(end: socket.socket) -> int:
+    return end.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
 def final_stats(link: LinkProcess) -> dict:
     assert link.stop() == 0
     return link.stats()
@@ -239,6 +246,25 @@ def test_a_reset_is_passed_on_as_a_reset(start_link, connect, resetting):
     assert time.monotonic() - started >= 0.020
     (record,) = final_stats(link)["per_connection"]
     assert record["end"] == f"reset_by_{resetting}"
+
+
+def test_a_reset_after_a_half_close_is_passed_on(start_link, connect):
+    link = start_link(40)
+    client, server = connect(link)
+    round_trip(client, server)
+    client.shutdown(socket.SHUT_WR)
+    assert server.recv(1) == b""  # the FIN has been passed on
+    abort(client)
+    server.sendall(b"late")  # the relay learns of the reset when it passes this on
+    # recv() on a half-closed socket answers EOF at once: watch the TCP state instead
+    deadline = time.monotonic() + 10
+    while tcp_state(server) != TCP_CLOSE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tcp_state(server) == TCP_CLOSE  # an RST, not a FIN, ended it
+    with pytest.raises((BrokenPipeError, ConnectionResetError)):
+        server.sendall(b"more")
+    (record,) = final_stats(link)["per_connection"]
+    assert record["end"] == "reset_by_client"
 
 
 def test_a_target_that_refuses_gets_the_client_reset_after_a_round_trip(start_link, target):
