@@ -117,6 +117,14 @@ def tcp_state(end: socket.socket) -> int:
     return end.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
 
 
+def wait_for_tcp_state(end: socket.socket, state: int, timeout: float = 10.0) -> None:
+    """recv() on a half-closed socket answers EOF at once: watch the TCP state instead."""
+    deadline = time.monotonic() + timeout
+    while tcp_state(end) != state and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tcp_state(end) == state
+
+
 def final_stats(link: LinkProcess) -> dict:
     assert link.stop() == 0
     return link.stats()
@@ -256,13 +264,23 @@ def test_a_reset_after_a_half_close_is_passed_on(start_link, connect):
     assert server.recv(1) == b""  # the FIN has been passed on
     abort(client)
     server.sendall(b"late")  # the relay learns of the reset when it passes this on
-    # recv() on a half-closed socket answers EOF at once: watch the TCP state instead
-    deadline = time.monotonic() + 10
-    while tcp_state(server) != TCP_CLOSE and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert tcp_state(server) == TCP_CLOSE  # an RST, not a FIN, ended it
+    wait_for_tcp_state(server, TCP_CLOSE)
     with pytest.raises((BrokenPipeError, ConnectionResetError)):
         server.sendall(b"more")
+    (record,) = final_stats(link)["per_connection"]
+    assert record["end"] == "reset_by_client"
+
+
+def test_a_reset_right_behind_a_close_is_passed_on_too(start_link, connect):
+    link = start_link(200)
+    client, server = connect(link)
+    round_trip(client, server)
+    server.sendall(b"news")  # it meets the reset on its way: the relay learns of it then
+    time.sleep(0.02)  # pacing, not waiting: "news" is due 20 ms before the FIN (of 100 ms)
+    client.shutdown(socket.SHUT_WR)
+    abort(client)  # so the reset is learnt while the FIN is still on its way
+    assert server.recv(100) == b""
+    wait_for_tcp_state(server, TCP_CLOSE)
     (record,) = final_stats(link)["per_connection"]
     assert record["end"] == "reset_by_client"
 
