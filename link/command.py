@@ -74,11 +74,14 @@ def run(args: argparse.Namespace) -> int:
         if args.measure_cost:
             return _measure_cost(args)
         settings = settings_from(args)
-        _check_target(settings["target"])
     except Refusal as refusal:
-        print(f"chatlab link: {refusal}", file=sys.stderr)
-        return refusal.code
+        return _refuse(refusal)
     return _relay(settings, args.stats)
+
+
+def _refuse(refusal: Refusal) -> int:
+    print(f"chatlab link: {refusal}", file=sys.stderr)
+    return refusal.code
 
 
 def settings_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -148,16 +151,20 @@ def _relay(settings: dict[str, Any], stats_path: Path | None) -> int:
         address = link.start()
     except LinkError as error:
         hint = f": {BUSY_HINT}" if "already in use" in str(error) else ""
-        print(f"chatlab link: {error}{hint}.", file=sys.stderr)
-        return 1
+        return _refuse(Refusal(f"{error}{hint}.", code=1))
+    try:
+        _check_target(settings["target"])  # while listening: the port is ours already
+    except Refusal as refusal:
+        link.stop()
+        return _refuse(refusal)
+    stopping = gevent.event.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stopping.set)
     print(
         f"chatlab link: {host_port(address)} → {host_port(settings['target'])}, "
         f"{_describe(settings)}",
         flush=True,
     )
-    stopping = gevent.event.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, stopping.set)
     for _ in range(10**9):  # about thirty years of seconds
         if stopping.wait(1.0):
             break

@@ -3,7 +3,7 @@
 - `added_latency()`: round trips of a 64-byte ping to an echo server, straight and through a
   link at rtt 0, alternated in one run; p50 and p99 of each and their differences.
 - `relay_cpu(load, rtt_ms)`: the relay (`chatlab link`, its own process) carries one of the
-  sweep's loads; its CPU time over the window (user + system, from /proc via psutil) divided
+  sweep's loads; its CPU time over the window (the scheduler's per-thread count, in ns) divided
   by the messages delivered. `LOADS` are the sweep's heaviest: WebSocket frames pushed
   server → clients, and keep-alive HTTP request/answer pairs.
 
@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from .process import LinkProcess
@@ -205,8 +206,14 @@ def _drop_waiting(listener: socket.socket) -> None:
 
 
 def _cpu_seconds(process: Any) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
+    """On-CPU time of every thread, in ns from the scheduler where the kernel keeps it:
+    user + system times from /proc/PID/stat come in 10 ms ticks."""
+    try:
+        tasks = Path(f"/proc/{process.pid}/task").iterdir()
+        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+    except (OSError, ValueError, IndexError):
+        times = process.cpu_times()
+        return times.user + times.system
 
 
 class _LoadDriver:

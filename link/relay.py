@@ -458,18 +458,25 @@ class _Direction:
             return
         self.read_bytes += len(data)
         if self.direct and self.ready and not self.queued:
-            try:
-                sent = self.dst.send(data)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self.conn.side_lost(self.dst)
+            sent = self._send(data)
+            if sent < 0:
                 return
             self.written_bytes += sent
             if sent == len(data):
                 return
             data = data[sent:]
         self.push(_now(), data)
+
+    def _send(self, data: bytes) -> int:
+        """Bytes the kernel took (0: its buffer is full), or -1: dst is gone, and the
+        connection is passing the reset on."""
+        try:
+            return self.dst.send(data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            self.conn.side_lost(self.dst)
+            return -1
 
     def push(self, now: float, data: bytes | None) -> None:
         sent_at = now if now > self.opens_at else self.opens_at
@@ -509,12 +516,8 @@ class _Direction:
         now = _now()
         while True:
             if self.pending:
-                try:
-                    sent = self.dst.send(self.pending)
-                except BlockingIOError:
-                    sent = 0
-                except OSError:
-                    self.conn.side_lost(self.dst)
+                sent = self._send(self.pending)
+                if sent < 0:
                     return
                 self.written_bytes += sent
                 self.queued -= sent
