@@ -34,23 +34,23 @@ Design, measured. Callbacks on the loop's own watchers (an io watcher per socket
 direction, one timer per direction at a time), no greenlets; at rtt 0 a chunk goes straight
 from recv to send. A first version with a reader and a writer greenlet per direction (4 per
 connection, a gevent Queue between them, gevent.sleep until due) cost 2.5-3.5 times as much.
-`link.cost` (`chatlab link --measure-cost`), the relay in its own process, two runs each with
-10 s windows, 2 cores shared with other work (load average ~3):
+`link.cost` (`chatlab link --measure-cost`), the relay in its own process, 10 s windows, 2
+cores shared with other work (load average 1-3); ranges over three runs (two for greenlets):
 
                                            callbacks (this)    greenlets
     WebSocket push, 100 connections, 10,000 messages/s server → clients, CPU per message:
       rtt 0                                11-14 µs            33-51 µs
-      rtt 50 ms                            14-16 µs            27-38 µs
+      rtt 50 ms                            14-18 µs            27-38 µs
     HTTP keep-alive, 1,000 connections, 1,500 requests/s, CPU per request (2 chunks):
       rtt 0                                33-37 µs            96-135 µs
-      rtt 50 ms                            69-75 µs            129-152 µs
+      rtt 50 ms                            67-75 µs            129-152 µs
     latency added at rtt 0 (64 B ping):
       p50                                  17-20 µs            60-82 µs
-      p99                                  42 µs (2.2 ms in    127-181 µs
-                                           a run with a stall)
+      p99                                  42-64 µs (2.2 ms    127-181 µs
+                                           in a run with a stall)
     RSS with 1,000 connections             35 MiB              80 MiB
 
-So at the sweep's heaviest loads the relay takes 11-16 % of a core (WebSocket push) or
+So at the sweep's heaviest loads the relay takes 11-18 % of a core (WebSocket push) or
 5-11 % (HTTP); that share counts against the load generator's budget when it runs there.
 With a delay each chunk costs two loop wakeups (read, then due) instead of one.
 """
