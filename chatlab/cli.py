@@ -1,4 +1,4 @@
-"""`chatlab serve | bench | report`: one console script for the lab.
+"""`chatlab serve | bench | report | link`: one console script for the lab.
 
 Each subcommand lives with its subsystem, which exposes `add_arguments(parser)` and
 `run(args) -> int`; nothing heavy (gevent, Locust, matplotlib) is imported until it runs.
@@ -9,6 +9,7 @@ import errno
 import socket
 import sys
 
+from link import command as link_command
 from loadtests import bench
 from reports import build
 
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser = commands.add_parser("report", help="turn a sweep's folder into a report")
     build.add_arguments(report_parser)
     report_parser.set_defaults(run=build.run)
+
+    link_parser = commands.add_parser("link", help="relay TCP with an emulated round-trip time")
+    link_command.add_arguments(link_parser)
+    link_parser.set_defaults(run=link_command.run)
     return parser
 
 

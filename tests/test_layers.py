@@ -1,4 +1,4 @@
-"""The layers: chat_core ← wire ← transports; chat_core ← lab ← loadtests, reports ← chatlab.
+"""The layers: chat_core ← wire ← transports; chat_core ← lab, link ← loadtests, reports ← chatlab.
 
 A layer imports nothing from the layers above it, and the shared ones nothing heavy, so that
 any part of the project may use them.
@@ -20,10 +20,11 @@ MAY_IMPORT = {
     "chat_core": set(),
     "wire": set(),
     "lab": {"chat_core"},
+    "link": set(),
     "transports": {"chat_core", "wire", "lab.process_usage"},
-    "loadtests": {"chat_core", "wire", "lab"},
-    "reports": {"chat_core", "wire", "lab"},
-    "chatlab": {"chat_core", "wire", "lab", "transports", "loadtests", "reports"},
+    "loadtests": {"chat_core", "wire", "lab", "link"},
+    "reports": {"chat_core", "wire", "lab", "link"},
+    "chatlab": {"chat_core", "wire", "lab", "link", "transports", "loadtests", "reports"},
 }
 
 
