@@ -2,7 +2,9 @@
 127.0.0.1: what the tests, the sweep and the notebook each start.
 
 The child prints its address on its first line ("... serving on http://127.0.0.1:PORT/");
-settings reach it as CHATLAB_<NAME> environment variables holding JSON values.
+settings reach it as CHATLAB_<NAME> environment variables holding JSON values. It imports
+what this interpreter has installed, whatever folder it runs in: `python -P` keeps the
+working folder off its import path, so a folder named like one of ours cannot stand in.
 """
 
 import json
@@ -13,10 +15,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 CHATLAB_SERVE = ("chatlab", "serve")
 
 
@@ -28,20 +30,26 @@ class ServerProcess:
         cpus: frozenset[int] | None = None,
         module: tuple[str, ...] = CHATLAB_SERVE,
         startup_timeout: float = 30.0,
+        command: Sequence[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        """Start the server; returns once it has announced its address (RuntimeError if not)."""
+        """Start the server; returns once it has announced its address (RuntimeError if not).
+
+        It runs `module` with this interpreter, or `command` (e.g. an installed `chatlab
+        serve`), in `cwd` (default: this process's working folder)."""
         self.config = dict(config or {})
         self.stderr_path = stderr
         env = dict(os.environ)
         env.update({f"CHATLAB_{key}": json.dumps(value) for key, value in self.config.items()})
         pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+        program = [sys.executable, "-P", "-m", *module] if command is None else list(command)
         with open(stderr or os.devnull, "w") as errors:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", "0"],
+                [*program, "--host", "127.0.0.1", "--port", "0"],
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 env=env,
-                cwd=ROOT,
+                cwd=cwd,
                 preexec_fn=pin,  # noqa: PLW1509 - only sets the CPU affinity
             )
         self.pinned = cpus is not None and os.sched_getaffinity(self.process.pid) == set(cpus)
