@@ -1,7 +1,8 @@
-"""The gevent server: WSGIServer with gevent-websocket's handler, taught three things.
+"""The gevent server: WSGIServer with gevent-websocket's handler, taught four things.
 
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
+- A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
 - A WebSocket upgrade runs the app *before* the 101 is sent: the app authenticates as for
@@ -22,9 +23,10 @@ from geventwebsocket.handler import WebSocketHandler
 
 from .live import housekeeping
 from .metrics import ConnectionMeter
+from .pywsgi_one_write import OneWriteHandler
 
 
-class ChatlabHandler(WebSocketHandler):
+class ChatlabHandler(OneWriteHandler, WebSocketHandler):
     upgraded = False
 
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
@@ -59,29 +61,6 @@ class ChatlabHandler(WebSocketHandler):
         self.upgraded = True
         self.environ["wsgi.websocket"] = None  # frames are chatlab's own, not gevent-websocket's
         return self.rfile.read, self.socket
-
-    def _write_with_headers(self, data: bytes) -> None:
-        # pywsgi writes the headers and the body's first bytes with two sendall calls: with
-        # TCP_NODELAY that is two segments and two syscalls for every poll answer. One write.
-        self.headers_sent = True
-        self.finalize_headers()
-        towrite = bytearray(b"HTTP/1.1 ")
-        towrite += self.status
-        towrite += b"\r\n"
-        for header, value in self.response_headers:
-            towrite += header
-            towrite += b": "
-            towrite += value
-            towrite += b"\r\n"
-        towrite += b"\r\n"
-        if data:
-            if self.response_use_chunked:
-                towrite += b"%x\r\n" % len(data)
-                towrite += data
-                towrite += b"\r\n"
-            else:
-                towrite += data
-        self._sendall(towrite)
 
     def start_response(self, status: str, headers: list, exc_info: Any = None) -> Callable:
         if self.upgraded:
