@@ -29,6 +29,10 @@ CONTENT_TYPES = {
     ".js": {"text/javascript", "application/javascript"},  # both run as module scripts
 }
 MARK = "/* the installed copy */"
+WHERE_FROM = """import importlib, sys
+for name in sys.argv[1:]:
+    print(importlib.import_module(name).__file__)
+"""  # the file each package named on the command line is imported from
 
 
 def first_party() -> list[str]:
@@ -111,6 +115,14 @@ def test_a_server_child_imports_what_is_installed_whatever_folder_it_runs_in(
 # --- the wheel -----------------------------------------------------------------------------
 
 
+def run(*command: str | Path, cwd: Path | None = None) -> str:
+    """Run a command to completion; its output, stripped (its errors if it fails)."""
+    done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, f"{command}:\n{done.stderr[-3000:]}"
+    return done.stdout.strip()
+
+
 def build_wheel(folder: Path) -> Path:
     """The wheel of a clean copy of the sources (a stale build/ beside them could fill gaps)."""
     source = folder / "source"
@@ -122,9 +134,7 @@ def build_wheel(folder: Path) -> Path:
         shutil.copytree(ROOT / package, source / package,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
     wheels = folder / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--wheel-dir", str(wheels), str(source)],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheels, source)
     (wheel,) = wheels.glob("chatlab-*.whl")
     return wheel
 
@@ -138,14 +148,11 @@ def fresh_install(folder: Path, wheel: Path) -> tuple[Path, Path]:
     home = folder / "venv"
     venv.EnvBuilder(with_pip=False).create(home)
     python = home / "bin" / "python"
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
-                                "['purelib'])"], capture_output=True, text=True, check=True,
-                               timeout=60).stdout.strip())  # fmt: skip
+    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "chatlab-test-dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                    "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    pip = (sys.executable, "-m", "pip", "--python", python)
+    run(*pip, "install", "--quiet", "--no-deps", "--no-index", wheel)
     return home / "bin", site
 
 
@@ -184,11 +191,9 @@ def test_the_wheel_installed_alone_serves_every_page_and_every_asset_they_refere
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    where = subprocess.run(
-        [bin_dir / "python", "-c", f"import {', '.join(first_party())}, sys; "
-         f"print('\\n'.join(sys.modules[p].__file__ for p in {first_party()!r}))"],
-        cwd=empty, capture_output=True, text=True, check=True, timeout=60,
-    ).stdout.split()  # fmt: skip
+    packages = first_party()
+    where = run(bin_dir / "python", "-c", WHERE_FROM, *packages, cwd=empty).split()
+    assert len(where) == len(packages)
     assert all(Path(file).is_relative_to(site) for file in where), where
     # Marking the installed assets shows below that the server answers with these files.
     installed_static = site / "transports" / "static"
