@@ -1,5 +1,6 @@
-"""A process's CPU time and resident memory, read one way by every part of the lab: chatlab's
-server and the baseline for their `/api/metrics`, the load generator for its own CPU."""
+"""A process's resources, one way for every part of the lab: its CPU time and resident memory
+(chatlab's server and the baseline for their `/api/metrics`, the load generator for its own
+CPU), and the number of files it may hold open (servers and links hold thousands of sockets)."""
 
 import os
 import resource
@@ -17,6 +18,16 @@ def rss_bytes() -> int:
     """This process's resident memory now (getrusage knows only its peak)."""
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+def raise_file_limit() -> None:
+    """Allow as many open files (sockets) as the system lets this user have."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
 
 
 def process_usage() -> dict[str, float | int]:

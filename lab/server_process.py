@@ -2,27 +2,26 @@
 127.0.0.1: what the tests, the sweep and the notebook each start.
 
 The child prints its address on its first line ("... serving on http://127.0.0.1:PORT/");
-settings reach it as CHATLAB_<NAME> environment variables holding JSON values.
+settings reach it as CHATLAB_<NAME> environment variables holding JSON values. It imports
+what this interpreter has installed, whatever folder it runs in: `python -P` keeps the
+working folder off its import path, so a folder named like one of ours cannot stand in.
 """
 
 import json
 import os
-import selectors
-import signal
-import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .announced_child import AnnouncedChild
 from .server_metrics import read_metrics
 from .servers import CHATLAB
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-class ServerProcess:
+class ServerProcess(AnnouncedChild):
     def __init__(
         self,
         config: dict[str, Any] | None = None,
@@ -30,47 +29,31 @@ class ServerProcess:
         cpus: frozenset[int] | None = None,
         module: tuple[str, ...] = CHATLAB.module,
         startup_timeout: float = 30.0,
+        command: Sequence[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        """Start the server; returns once it has announced its address (RuntimeError if not)."""
+        """Start the server; returns once it has announced its address (RuntimeError if not).
+
+        It runs `module` with this interpreter, or `command` (e.g. an installed `chatlab
+        serve`), in `cwd` (default: this process's working folder)."""
         self.config = dict(config or {})
-        self.stderr_path = stderr
         env = dict(os.environ)
         env.update({f"CHATLAB_{key}": json.dumps(value) for key, value in self.config.items()})
-        pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
-        with open(stderr or os.devnull, "w") as errors:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", "0"],
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=env,
-                cwd=ROOT,
-                preexec_fn=pin,  # noqa: PLW1509 - only sets the CPU affinity
+        program = [sys.executable, "-P", "-m", *module] if command is None else list(command)
+        argv = [*program, "--host", "127.0.0.1", "--port", "0"]
+        super().__init__(argv, "the server", stderr, env, cwd, cpus, startup_timeout)
+        urls = [w.rstrip("/") for w in self.announcement.split() if w.startswith("http://")]
+        if not urls:
+            self.stop()
+            raise RuntimeError(
+                f"the server did not announce its address: {self.announcement!r}\n"
+                f"{self.stderr()[-2000:]}"
             )
-        self.pinned = cpus is not None and os.sched_getaffinity(self.process.pid) == set(cpus)
-        self.url = self._announced_url(startup_timeout)
+        self.url = urls[0]
 
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
-
-    def _announced_url(self, timeout: float) -> str:
-        assert self.process.stdout is not None
-        deadline, line = time.monotonic() + timeout, b""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            while b"\n" not in line and (left := deadline - time.monotonic()) > 0:
-                if not selector.select(timeout=left):
-                    break
-                chunk = os.read(self.process.stdout.fileno(), 4096)
-                if not chunk:
-                    break
-                line += chunk
-        words = line.decode(errors="replace").split()
-        urls = [word.rstrip("/") for word in words if word.startswith("http://")]
-        if not urls:
-            self.stop()
-            raise RuntimeError(f"the server did not start: {line!r}\n{self.stderr()[-2000:]}")
-        return urls[0]
 
     def wait_healthy(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -88,30 +71,3 @@ class ServerProcess:
 
     def metrics(self) -> dict[str, Any]:
         return read_metrics(self.url)
-
-    def stderr(self) -> str:
-        if self.stderr_path is None:
-            return ""
-        return self.stderr_path.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> int:
-        """SIGTERM, then SIGKILL if it has not stopped within 10 s; its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None and not self.process.stdout.closed:
-            self.process.stdout.close()
-        return self.process.returncode
-
-    def __enter__(self) -> "ServerProcess":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

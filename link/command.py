@@ -3,12 +3,13 @@
 import argparse
 import json
 import os
-import resource
 import signal
 import socket
 import sys
 from pathlib import Path
 from typing import Any
+
+from lab.process_usage import raise_file_limit
 
 from .address import host_port
 
@@ -145,7 +146,7 @@ def _relay(settings: dict[str, Any], stats_path: Path | None) -> int:
 
     from .relay import Link, LinkError
 
-    _raise_file_limit()
+    raise_file_limit()  # a link of 1,000 connections holds 2,000 sockets
     link = Link(**settings)
     try:
         address = link.start()
@@ -197,16 +198,6 @@ def _write_json(path: Path, value: Any) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(value, indent=1))
     os.replace(partial, path)
-
-
-def _raise_file_limit() -> None:
-    """A link of 1,000 connections holds 2,000 sockets."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
 
 
 def _measure_cost(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "chat_core": set(),
     "wire": set(),
     "lab": {"chat_core"},
-    "link": set(),
+    "link": {"lab.announced_child", "lab.process_usage"},
     "transports": {"chat_core", "wire", "lab.process_usage"},
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},

@@ -1,7 +1,8 @@
-"""The gevent server: WSGIServer with gevent-websocket's handler, taught three things.
+"""The gevent server: WSGIServer with gevent-websocket's handler, taught four things.
 
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
+- A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
 - A WebSocket upgrade runs the app *before* the 101 is sent: the app authenticates as for
@@ -9,7 +10,6 @@
 """
 
 import errno
-import resource
 import signal
 import socket
 import sys
@@ -20,11 +20,14 @@ import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
+from lab.process_usage import raise_file_limit
+
 from .live import housekeeping
 from .metrics import ConnectionMeter
+from .pywsgi_one_write import OneWriteHandler
 
 
-class ChatlabHandler(WebSocketHandler):
+class ChatlabHandler(OneWriteHandler, WebSocketHandler):
     upgraded = False
 
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
@@ -74,29 +77,6 @@ class ChatlabHandler(WebSocketHandler):
         finally:
             self.socket.settimeout(timeout)
 
-    def _write_with_headers(self, data: bytes) -> None:
-        # pywsgi writes the headers and the body's first bytes with two sendall calls: with
-        # TCP_NODELAY that is two segments and two syscalls for every poll answer. One write.
-        self.headers_sent = True
-        self.finalize_headers()
-        towrite = bytearray(b"HTTP/1.1 ")
-        towrite += self.status
-        towrite += b"\r\n"
-        for header, value in self.response_headers:
-            towrite += header
-            towrite += b": "
-            towrite += value
-            towrite += b"\r\n"
-        towrite += b"\r\n"
-        if data:
-            if self.response_use_chunked:
-                towrite += b"%x\r\n" % len(data)
-                towrite += data
-                towrite += b"\r\n"
-            else:
-                towrite += data
-        self._sendall(towrite)
-
     def start_response(self, status: str, headers: list, exc_info: Any = None) -> Callable:
         if self.upgraded:
             return _discard  # the app's HTTP answer to an upgraded request is never sent
@@ -138,16 +118,6 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
         raise
     listener.listen(backlog)
     return listener
-
-
-def raise_file_limit() -> None:
-    """Allow as many open sockets as the system lets this user have."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
 
 
 def serve(

@@ -20,6 +20,7 @@ from chat_core import Transport
 from wire import sse
 
 from .base import ChatClient, ClientSettings, Fire, Inbox, SendFailed, SetupFailed
+from .connection_hook import on_connect
 from .headers import http_headers
 
 
@@ -41,17 +42,11 @@ class HttpChannel:
         self.sock: socket.socket | None = None
         self.cuts = 0  # how often the connection was cut on purpose (such failures go unreported)
         self.closed = False
-        pool = self.client._connection_pool
-        get_socket = pool.get_socket
+        on_connect(self.client, self._connected)
 
-        def get_socket_noted() -> socket.socket:
-            sock = get_socket()
-            if sock is not self.sock:  # a new connection: as browsers do, no Nagle delay
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.sock = sock
-            return sock
-
-        pool.get_socket = get_socket_noted  # remember the socket in use, so it can be cut
+    def _connected(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as browsers do
+        self.sock = sock  # the connection in use (one at a time), so that it can be cut
 
     def request(self, method: str, path: str, name: str, headers: dict[str, str],
                 body: bytes = b"") -> tuple[int, dict[str, str], bytes]:  # fmt: skip
