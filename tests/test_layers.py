@@ -4,13 +4,13 @@ A layer imports nothing from the layers above it, and the shared ones nothing he
 any part of the project may use them.
 """
 
-import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from source_imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = {"flask", "werkzeug", "gevent", "geventwebsocket", "locust", "greenlet", "matplotlib"}
@@ -31,15 +31,9 @@ MAY_IMPORT = {
 def project_imports(package: str) -> set[str]:
     """Every module of the project's other packages that `package`'s files import."""
     found = set()
+    others = MAY_IMPORT.keys() - {package}
     for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            found |= {n for n in names if n.split(".")[0] in MAY_IMPORT.keys() - {package}}
+        found |= {n for n in absolute_imports(path) if n.split(".")[0] in others}
     return found
 
 

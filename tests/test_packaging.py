@@ -1,7 +1,6 @@
 """chatlab as a user installs it: the wheel carries every page asset, every import is declared,
 and the installed command depends on nothing in its working folder."""
 
-import ast
 import functools
 import importlib.metadata
 import re
@@ -19,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from clients import unique
 from conftest import ROOT
+from source_imports import absolute_imports
 
 from lab.server_process import ServerProcess
 
@@ -56,15 +56,8 @@ def imported_top_levels() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for package in first_party():
         for path in sorted((ROOT / package).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for name in names:
-                    found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+            for name in absolute_imports(path):
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
     return found
 
 
