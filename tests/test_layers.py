@@ -15,13 +15,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = {"flask", "werkzeug", "gevent", "geventwebsocket", "locust", "greenlet", "matplotlib"}
 # What each package may import from the project, besides itself: whole packages, or single
-# modules (the servers read their own CPU and memory the one way the lab does).
+# modules (the servers read their own CPU, memory and wire bytes the one way the lab does).
 MAY_IMPORT = {
     "chat_core": set(),
     "wire": set(),
     "lab": {"chat_core"},
     "link": set(),
-    "transports": {"chat_core", "wire", "lab.process_usage"},
+    "transports": {"chat_core", "wire", "lab.process_usage", "lab.wire_bytes"},
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},
     "chatlab": {"chat_core", "wire", "lab", "link", "transports", "loadtests", "reports"},
