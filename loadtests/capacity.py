@@ -136,13 +136,12 @@ class Capacity:
     def sentence(self) -> str:
         """The result in words."""
         held = f"at least {self.users:,}" if self.at_least else f"{self.users:,}"
-        if self.users == 0:
-            held = "no step's worth of"
         if self.stopped_by == PLAN:
             return f"{held} users: every step counted, up to the plan's largest"
+        held = f"{held} users" if self.users else "no step counted"
         failed = self.steps[-1].users
         who = "the load generator ran out first" if self.stopped_by == GENERATOR else "the server"
-        return f"{held} users; at {failed:,}: {self.reason} ({who})"
+        return f"{held}; at {failed:,}: {self.reason} ({who})"
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "sentence": self.sentence()}

@@ -58,15 +58,15 @@ from geventwebsocket.handler import WebSocketHandler
 from chat_core import ChatError, ErrorCode, Limits
 from chat_core.validation import normalize_name, parse_send
 from lab.process_usage import process_usage
+from lab.servers import SOCKETIO_POLLING, SOCKETIO_WEBSOCKET
 
-POLLING, WEBSOCKET = "socketio_polling", "socketio_websocket"  # the clients' names for them
-_ENGINEIO_TRANSPORTS = {"polling": POLLING, "websocket": WEBSOCKET}
+_ENGINEIO_TRANSPORTS = {"polling": SOCKETIO_POLLING, "websocket": SOCKETIO_WEBSOCKET}
 _PERSONAL = "@"  # prefix of a user's own Socket.IO room: no room name may hold it
 _EMPTY_PACKETS = frozenset(b"1236")  # Engine.IO close, ping, pong, noop: nothing for the app
 
 
 def _counters(transport: str) -> dict[str, int]:
-    polls = {"polls": 0, "empty_polls": 0} if transport == POLLING else {}
+    polls = {"polls": 0, "empty_polls": 0} if transport == SOCKETIO_POLLING else {}
     return {"requests": 0, "open": 0, "delivered": 0, **polls}
 
 
@@ -82,7 +82,7 @@ class Chat:
         self.connections: dict[str, tuple[str, str]] = {}  # Socket.IO sid -> (name, transport)
         self.listeners: dict[str, Counter[str]] = {}  # Socket.IO room -> transport -> sids in it
         self.last_id = 0
-        self.counters = {transport: _counters(transport) for transport in (POLLING, WEBSOCKET)}
+        self.counters = {name: _counters(name) for name in _ENGINEIO_TRANSPORTS.values()}
 
     def login(self, raw_name: Any) -> tuple[str, str]:
         name = normalize_name(raw_name, "name", self.limits)
@@ -140,9 +140,8 @@ def create_app(limits: Limits | None = None) -> tuple[Flask, SocketIO]:
         token = auth.get("token") if isinstance(auth, dict) else None
         name = chat.names.get(token) if isinstance(token, str) else None
         if name is None:
-            raise ConnectionRefusedError(
-                {"error": "unauthorized", "detail": "Log in first and connect with its token."}
-            )
+            refusal = ChatError(ErrorCode.UNAUTHORIZED, "Log in, then connect with its token.")
+            raise ConnectionRefusedError(str(refusal.code), refusal.as_dict())
         transport = _ENGINEIO_TRANSPORTS[request.args.get("transport", "polling")]
         chat.connections[request.sid] = (name, transport)
         chat.counters[transport]["open"] += 1
@@ -212,11 +211,11 @@ class _Counting:
         query = environ.get("QUERY_STRING", "")
         if not environ.get("PATH_INFO", "").startswith("/socket.io"):
             return self.wsgi_app(environ, start_response)
-        transport = WEBSOCKET if "transport=websocket" in query else POLLING
+        transport = SOCKETIO_WEBSOCKET if "transport=websocket" in query else SOCKETIO_POLLING
         counters = self.counters[transport]
         counters["requests"] += 1
         answer = self.wsgi_app(environ, start_response)
-        if transport == POLLING and environ["REQUEST_METHOD"] == "GET" and "sid=" in query:
+        if transport == SOCKETIO_POLLING and environ["REQUEST_METHOD"] == "GET" and "sid=" in query:
             counters["polls"] += 1
             if isinstance(answer, list) and len(answer) == 1 and _empty_poll(answer[0]):
                 counters["empty_polls"] += 1

@@ -28,19 +28,25 @@ MAY_IMPORT = {
 }
 
 
-def project_imports(package: str) -> set[str]:
-    """Every module of the project's other packages that `package`'s files import."""
+# The lab's peer server (loadtests/socketio_server.py) runs on these; the chat server never.
+PEER_ONLY = {"flask_socketio", "socketio", "engineio"}
+
+
+def imports(package: str) -> set[str]:
+    """Every absolute import in `package`'s files, as written."""
     found = set()
     for path in (ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
+                found |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            found |= {n for n in names if n.split(".")[0] in MAY_IMPORT.keys() - {package}}
+                found.add(node.module)
     return found
+
+
+def project_imports(package: str) -> set[str]:
+    """Every module of the project's other packages that `package`'s files import."""
+    return {n for n in imports(package) if n.split(".")[0] in MAY_IMPORT.keys() - {package}}
 
 
 @pytest.mark.parametrize("package", MAY_IMPORT)
@@ -71,3 +77,15 @@ def test_a_shared_package_loads_nothing_heavy(package: str) -> None:
     loaded = loaded_by(package)
     assert package in loaded
     assert not loaded & HEAVY
+
+
+@pytest.mark.parametrize("package", ["chat_core", "wire", "transports"])
+def test_the_chat_server_never_imports_the_peer_servers_libraries(package: str) -> None:
+    written = {name.split(".")[0] for name in imports(package)}
+    assert not written & PEER_ONLY
+    assert not loaded_by(package) & PEER_ONLY
+
+
+def test_the_peer_server_is_built_on_them() -> None:
+    # the rule above guards something real: the lab's own modules do load them
+    assert "flask_socketio" in {n.split(".")[0] for n in imports("loadtests")}

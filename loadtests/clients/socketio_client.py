@@ -40,6 +40,7 @@ import gevent.event
 import gevent.lock
 import websocket
 
+from lab.servers import SOCKETIO_POLLING, SOCKETIO_WEBSOCKET
 from lab.wire_bytes import read_wire_count
 from wire.websocket import Close, Endpoint, Ping, Role, TextMessage, Violation
 
@@ -253,7 +254,7 @@ class SocketIOPollingClient(SocketIOClient):
     connection (so a user holds two keep-alive connections, as chatlab's long polling does).
     Each GET and POST carries `t=`, a fresh cache-buster, as engine.io-client's do."""
 
-    transport: ClassVar[str] = "socketio_polling"
+    transport: ClassVar[str] = SOCKETIO_POLLING
     engineio: ClassVar[str] = "polling"
 
     def __init__(self, name: str, settings: ClientSettings, fire: Fire, inbox: Inbox) -> None:
@@ -314,7 +315,7 @@ class SocketIOWebSocketClient(SocketIOClient):
     """Engine.IO over WebSocket from the start (no polling first, no upgrade): one
     connection carries everything; one greenlet reads it in bulk, as chatlab's client does."""
 
-    transport: ClassVar[str] = "socketio_websocket"
+    transport: ClassVar[str] = SOCKETIO_WEBSOCKET
     engineio: ClassVar[str] = "websocket"
 
     def __init__(self, name: str, settings: ClientSettings, fire: Fire, inbox: Inbox) -> None:
