@@ -41,7 +41,7 @@ def read_wire_count(sock: socket.socket) -> WireCount | None:
     try:
         fcntl.ioctl(sock.fileno(), termios.FIONREAD, unread)
         info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, ValueError):  # ValueError: the socket is closed
         return None
     if len(info) < _TCP_INFO_SIZE:
         return None

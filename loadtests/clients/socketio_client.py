@@ -5,15 +5,17 @@ A client of our own, speaking Socket.IO v5 (`socketio_packets`) the way python-s
 the browser's clients do — log in over HTTP, connect with the token as the connect's `auth`,
 `emit` with an ack for joins and sends, `message` events in — on the same I/O as chatlab's
 own clients: geventhttpclient for HTTP, websocket-client for the handshake and then the
-project's codec (wire.websocket) for every frame. Not python-socketio's `Client`, because the
-load generator could not drive the room of 100 with it (100 users, 10,000 deliveries a
-second; server pinned to core 0, Locust to core 1, this machine):
+project's codec (wire.websocket) for every frame. Not python-socketio's `Client`: the load
+generator could not drive the room of 100 with it (100 users, 10,000 deliveries a second;
+server pinned to core 0, Locust to core 1, this shared machine, December 2026):
 
-    client                                       generator CPU   delivered   p50
-    python-socketio 5.18 Client, websocket       86% (181 µs/msg)  4,742/s    1.8 s
-    python-socketio 5.18 Client, polling         (connections dropped; 544 µs/msg)
-    this client, websocket                       see the module's tests and the report
-    chatlab's WebSocket client against chatlab   38% (38 µs/msg)   9,964/s    5.3 ms
+    client, against its server                  generator CPU      delivered/s   p50
+    python-socketio 5.18 Client, websocket      86% (181 µs/msg)   4,742         1.8 s
+    python-socketio 5.18 Client, polling        23% (544 µs/msg)   417, 173 connections lost
+    this client, websocket                      42-48% (43-48 µs)  9,922-9,940   4.5-10 ms
+    this client, polling                        60-90% (61-90 µs)  9,829-9,927   32-95 ms
+    chatlab's WebSocket client, chatlab         38-44% (38-44 µs)  9,922-9,964   3.9-5.6 ms
+    chatlab's long-polling client, chatlab      48-72% (48-74 µs)  9,763-9,858   62-117 ms
 
 (python-socketio's client starts a thread — a greenlet under Locust — for every message it
 receives, and decodes each twice; its polling rides on requests.)
@@ -38,6 +40,7 @@ from typing import Any, ClassVar
 import gevent
 import gevent.event
 import gevent.lock
+import gevent.socket
 import websocket
 
 from lab.servers import SOCKETIO_POLLING, SOCKETIO_WEBSOCKET
@@ -95,27 +98,21 @@ class WireTally:
 CLIENT_WIRE = WireTally()
 
 
+class _CountedSocket(gevent.socket.socket):
+    """A client socket that is tallied just before it closes, whoever closes it."""
+
+    def close(self) -> None:
+        CLIENT_WIRE.add(self)
+        super().close()
+
+
 class _CountedChannel(HttpChannel):
-    """An HTTP channel whose sockets are tallied as they are replaced and when it closes."""
+    """An HTTP channel whose every socket is tallied as it closes."""
 
     def __init__(self, base_url: str, fire: Fire, network_timeout: float) -> None:
         super().__init__(base_url, fire, network_timeout)
-        pool = self.client._connection_pool
-        get_socket = pool.get_socket
-
-        def get_socket_counted() -> socket.socket:
-            old = self.sock
-            sock = get_socket()  # the channel's own wrapper: it notes the socket
-            if old is not None and sock is not old:
-                CLIENT_WIRE.add(old)
-            return sock
-
-        pool.get_socket = get_socket_counted
-
-    def close(self) -> None:
-        if not self.closed:
-            CLIENT_WIRE.add(self.sock)
-        super().close()
+        # geventhttpclient's pool makes its sockets here (a factory meant to be overridden)
+        self.client._connection_pool._create_tcp_socket = _CountedSocket
 
 
 class SocketIOClient(ChatClient):
