@@ -42,7 +42,6 @@ import argparse
 import resource
 import secrets
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -52,13 +51,13 @@ from typing import Any
 import gevent
 from flask import Flask, jsonify, request
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
-from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
 from chat_core import ChatError, ErrorCode, Limits
 from chat_core.validation import normalize_name, parse_send
 from lab.process_usage import process_usage
 from lab.servers import SOCKETIO_POLLING, SOCKETIO_WEBSOCKET
+from loadtests.bare_broadcast import NoDelayServer
 
 _ENGINEIO_TRANSPORTS = {"polling": SOCKETIO_POLLING, "websocket": SOCKETIO_WEBSOCKET}
 _PERSONAL = "@"  # prefix of a user's own Socket.IO room: no room name may hold it
@@ -227,13 +226,6 @@ def _empty_poll(body: bytes) -> bool:
     return len(body) < 64 and all(p[:1] and p[0] in _EMPTY_PACKETS for p in body.split(b"\x1e"))
 
 
-class _Server(WSGIServer):
-    def handle(self, sock: socket.socket, address: Any) -> None:
-        # as chatlab's server does: no Nagle delay on small frames
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().handle(sock, address)
-
-
 def _raise_file_limit() -> None:
     # as `chatlab serve` does (transports/server.py, which loadtests may not import)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -251,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _raise_file_limit()
     app, _ = create_app()
-    server = _Server((args.host, args.port), app, handler_class=WebSocketHandler, log=None,
+    server = NoDelayServer((args.host, args.port), app, handler_class=WebSocketHandler, log=None,
                      backlog=2048)  # fmt: skip
     server.start()
     host, port = server.address[:2]
