@@ -25,6 +25,15 @@ class Network:
     def emulated(self) -> bool:
         return self.rtt_ms > 0
 
+    @property
+    def ms(self) -> str:
+        """The round trip as the pages write it: 200, 12.5."""
+        return f"{self.rtt_ms:g}"
+
+    @property
+    def one_way_ms(self) -> str:
+        return f"{self.rtt_ms / 2:g}"
+
 
 @dataclass(frozen=True, slots=True)
 class Networks:
@@ -32,8 +41,9 @@ class Networks:
     links: tuple[Network, ...] = ()
 
     def choices(self) -> tuple[Network, ...]:
-        """What a page offers: the server's own port first, then the links by round trip."""
-        if self.direct_port is None:
+        """What a page offers: the server's own port first, then the links by round trip;
+        nothing when there is no link to choose."""
+        if self.direct_port is None or not self.links:
             return ()
         return (Network(0, self.direct_port), *sorted(self.links, key=lambda n: n.rtt_ms))
 

@@ -15,7 +15,6 @@ const ABBREVIATION = { short_poll: 'sp', long_poll: 'lp', sse: 'sse', websocket:
 const RTT_PROBES = 5;
 
 const figure = (value) => (value < 10 ? value.toFixed(1) : String(Math.round(value)));
-const ms = (value) => `${figure(value)} ms`;
 
 // The latency each pane should show, from the sender's timestamp, for round trip `rtt` and
 // short-poll interval `interval` (both ms); sender and receivers are behind the same link.
@@ -34,7 +33,7 @@ function theory(transport, rtt, interval) {
     });
   }
   if (transport === 'long_poll') {
-    return t('theory.long_poll', { one: round(rtt), most: round(half + 3 * half) });
+    return t('theory.long_poll', { half: round(half), one: round(rtt), most: round(half + 3 * half) });
   }
   return t('theory.stream', { half: round(half), one: round(rtt) });
 }
@@ -68,15 +67,16 @@ class Pane {
       'article',
       { class: `pane transport-${this.transport}`, dataset: { transport: this.transport } },
       el('header', { class: 'pane-head' }, el('h2', {}, info.short), this.status),
-      el('p', { class: 'how' }, info.how),
-      this.theory,
-      el('p', { class: 'who' }, t('compare.as'), ' ', this.who),
+      el('p', { class: 'how' }, info.how, ' ', el('span', { class: 'who' }, t('compare.as'), ' ', this.who)),
+      // the figures first, where a projected page shows them without scrolling
       el(
         'dl',
         { class: 'stats' },
         ...['requests', 'received', 'bytes_up', 'bytes_down'].map((key) => stat(key, t(`compare.stat.${key}`))),
+        el('div', { class: 'stat-caption' }, t('compare.stat.latency')),
         ...['latency_last', 'latency_mean', 'latency_max'].map((key) => stat(key, t(`compare.stat.${key}`))),
       ),
+      this.theory,
       this.log,
     );
   }
@@ -167,9 +167,9 @@ class Pane {
       this.show('bytes_down', this.wire.bytes_out - this.baseline.bytes_out, formatBytes);
     }
     const { last, sum, count, max } = this.latencies;
-    this.show('latency_last', last, ms);
-    this.show('latency_mean', count ? sum / count : null, ms);
-    this.show('latency_max', max, ms);
+    this.show('latency_last', last, figure); // in ms, as the caption says
+    this.show('latency_mean', count ? sum / count : null, figure);
+    this.show('latency_max', max, figure);
   }
 
   show(key, value, format) {

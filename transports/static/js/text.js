@@ -3,8 +3,13 @@
 
 const TEXT = JSON.parse(document.getElementById('script-text').textContent);
 
+// A missing text or value is a mistake in a script: it fails loudly (the browser tests fail on
+// any uncaught error in a page), never shows a "{name}" to the class.
 export function t(key, values = {}) {
   const text = TEXT[key];
   if (text === undefined) throw new Error(`No text for ${key}`);
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  return text.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in values)) throw new Error(`The text ${key} needs a value for {${name}}`);
+    return String(values[name]);
+  });
 }
