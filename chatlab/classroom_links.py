@@ -2,10 +2,11 @@
 its own port, relaying to the server, so that /compare can be reopened over 50, 200 or 600 ms.
 
 They run in the server's process, on its gevent hub, rather than as `chatlab link` children:
-- Nothing to start, stop or leak. Child processes would be three more interpreters to start
-  (each ~0.3 s of CPU importing gevent) with every `chatlab serve`, the sweep's servers
-  included, and to stop by pid; a server killed with SIGKILL would leave them running and
-  holding their ports. In the server's process they end with it, whatever ends it.
+- Nothing to start, stop or leak. Child processes would be three more interpreters with
+  every `chatlab serve`, the sweep's servers included (a `link.process.LinkProcess` took
+  0.24-0.27 s of CPU to start and held 31 MiB resident, three runs here), each to stop by
+  pid; a server killed with SIGKILL would leave them running and holding their ports. In
+  the server's process they end with it, whatever ends it.
 - Idle they cost nothing: a listening socket and one watcher each. The sweep never uses
   them; its servers start them all the same (`--links none` turns them off).
 - The cost: the relay's CPU is counted in the server's process figures (the dashboard's CPU,
