@@ -1,7 +1,9 @@
 """The browser pages: login, chat, compare, dashboard.
 
-The views only render pages and handle the login form; everything live happens in
-static/js/*.js through the same API and transports every other client uses.
+The views only render pages (in the page's language, transports/language.py, and for the
+network the request came through, transports/networks.py) and handle the login form and the
+language switch; everything live happens in static/js/*.js through the same API and
+transports every other client uses.
 """
 
 from flask import (
