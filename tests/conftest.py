@@ -223,13 +223,14 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def browser_page(new_context: Any, server: ServerProcess) -> Iterator[Any]:
-    """`open_page()` → a page in a fresh browser context (its own cookies) on the live server.
+    """`open_page()` → a page in a fresh browser context (its own cookies) on the live server;
+    `open_page(locale="zh-CN")` passes options to the context.
 
     Uncaught errors and unhandled rejections in any page's JavaScript fail the test."""
     errors: list[str] = []
 
-    def open_page() -> Any:
-        context = new_context(base_url=server.url, viewport=VIEWPORT)
+    def open_page(**options: Any) -> Any:
+        context = new_context(base_url=server.url, viewport=VIEWPORT, **options)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         return page

@@ -14,6 +14,7 @@ from .config import Config, limits_from
 from .cookie_sessions import CookieSessionsWhenUsed
 from .errors import register_error_handlers
 from .gevent_waiting import GeventWaiting
+from .language import init_language
 from .metrics import API, COUNTED
 from .state import ServerState, state
 
@@ -43,6 +44,7 @@ def create_app(config: object | dict[str, Any] | None = None) -> Flask:
     app.extensions["chatlab"] = ServerState(chat=chat, chat_waiting=waiting)
 
     register_error_handlers(app)
+    init_language(app)
     app.before_request(_before_request)
     for module in (api, short_poll, long_poll, sse, websocket, observability, pages):
         app.register_blueprint(module.bp)

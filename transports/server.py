@@ -126,10 +126,13 @@ def serve(
     port: int = 5000,
     access_log: bool = False,
     announce: Callable[[str], None] = print,
+    listener: socket.socket | None = None,
 ) -> None:
-    """Serve `app` until Ctrl-C or SIGTERM. Raises PortBusy if the port is taken."""
+    """Serve `app` until Ctrl-C or SIGTERM. Raises PortBusy if the port is taken.
+    `listener`: a socket from `listen()` to serve on instead of host and port."""
     raise_file_limit()
-    listener = listen(host, port)
+    if listener is None:
+        listener = listen(host, port)
     server = ChatlabServer(
         listener,
         app,
