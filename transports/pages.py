@@ -61,7 +61,7 @@ def login() -> Response:
     name = request.form.get("name", "").strip()
     chat = state().chat
     try:
-        new = chat.login(name)
+        new = chat.login(name, client=request.remote_addr)
     except ChatError as error:
         flash(error.detail, "error")
         return redirect(url_for(".index", name=name))
