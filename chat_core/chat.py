@@ -58,6 +58,7 @@ class Chat:
     def login(self, name: Any, client: str | None = None) -> Session:
         """A new session for `name`, logged in from the address `client` (None: unknown, which
         counts as one address of its own)."""
+        self._check_session_bounds(client)  # first, so that a flood past it costs little
         given = name
         name = checked_name(name, "name", self.limits.max_name)
         with self._lock:

@@ -19,7 +19,7 @@ and no two of that file's classes share a skeleton.
 """
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 _DIRECTION_MARKS = "\u200e\u200f"  # the package keeps the marks that display right-to-left
 
@@ -64,6 +64,7 @@ def skeleton(text: str) -> str:
     return unicodedata.normalize("NFD", "".join(prototype.get(ch, ch) for ch in decomposed))
 
 
+@lru_cache(maxsize=4096)  # the package searches its ranges in Python: ~4 us a character
 def script(ch: str) -> str:
     """The Unicode script of a character, as Scripts.txt names it ("LATIN", "HAN", "COMMON")."""
     _, alias = _tables()
