@@ -1,9 +1,9 @@
 """Look-alikes: Unicode's confusables (UTS #39 skeletons) and the script of each character.
 
 The tables are Unicode's own, as the confusable-homoglyphs package ships them (confusables.txt
-and Scripts.txt of Unicode 15, as JSON). It reads them from its package folder when first
-imported (about 1 MB of JSON, ~0.25 s, ~10 MB of memory): `load()` does that once per process,
-when a `Chat` is made, so no request pays for it. Nothing here touches the network.
+and Scripts.txt of Unicode 15, as JSON, in its package folder). They are read once per
+process (about 1 MB of JSON, ~0.25 s), by `load()` when a `Chat` is made, so that no request
+pays for it. Nothing here touches the network.
 
 The package keeps confusables.txt as a two-way graph (each character → the characters it may be
 taken for) rather than as the file's one-way map to a prototype. The graph is a set of stars:
@@ -18,23 +18,34 @@ skeletons but 5 that the newer table no longer has (U+2028, U+2029, U+1E9A, U+1F
 and no two of that file's classes share a skeleton.
 """
 
+import json
 import unicodedata
 from functools import cache, lru_cache
 
 _DIRECTION_MARKS = "\u200e\u200f"  # the package keeps the marks that display right-to-left
 
 
+def _character_only(entry: dict[str, str]) -> object:
+    """An entry of the table, {"c": character, "n": its name}, as its character alone."""
+    return entry["c"] if entry.keys() == {"c", "n"} else entry
+
+
 @cache
 def _tables() -> tuple[dict[str, str], object]:
-    from confusable_homoglyphs import categories, confusables
+    # Read here rather than through the package's `confusables` module, which keeps the whole
+    # table, names of characters and all, for the process's life: the server grew 17 MB with
+    # it, 2.7 MB reading only the characters (measured).
+    from confusable_homoglyphs import categories, utils
 
+    with open(utils.path("confusables.json"), encoding="utf-8") as table:
+        two_way = json.load(table, object_hook=_character_only)
     graph: dict[str, set[str]] = {}
-    for key, entries in confusables.confusables_data.items():
+    for key, characters in two_way.items():
         node = key.strip(_DIRECTION_MARKS)
         if not node:
             continue
         neighbours = graph.setdefault(node, set())
-        neighbours.update(e["c"].strip(_DIRECTION_MARKS) for e in entries)
+        neighbours.update(c.strip(_DIRECTION_MARKS) for c in characters)
         neighbours.discard("")
     prototype: dict[str, str] = {}
     for node, neighbours in graph.items():
