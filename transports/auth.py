@@ -1,7 +1,8 @@
 """Who is asking, decided once per request before any view runs.
 
 Order: a cross-site browser request is refused first (403), then the session is looked up
-from the Authorization header, `?token=`, or the signed cookie, in that order (401).
+from the Authorization header, `?token=`, or the signed cookie, in that order (401), then a
+request that opens a stream is refused if its session has all the streams it may (429).
 """
 
 from collections.abc import Callable
@@ -97,6 +98,9 @@ def authenticate_request(view: Callable) -> None:
     if getattr(view, "chatlab_public", False):
         return
     g.chat_session = current_session()
+    if getattr(view, "chatlab_streaming", False):
+        # refused here, as an HTTP answer: a WebSocket past its quota is never upgraded
+        state().chat.check_stream_quota(g.chat_session)
     meter = request.environ.get("chatlab.meter")
     if meter is not None and not getattr(view, "chatlab_unmetered", False):
         meter.charge_session(state().metrics.session_wire(g.chat_session))

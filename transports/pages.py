@@ -96,7 +96,7 @@ def login() -> Response:
     name = request.form.get("name", "").strip()
     chat = state().chat
     try:
-        new = chat.login(name)
+        new = chat.login(name, client=request.remote_addr)
     except ChatError as error:
         refusal = _LOGIN_REFUSALS.get(error.code)
         most = current_app.config["MAX_NAME"]
