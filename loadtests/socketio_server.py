@@ -53,7 +53,8 @@ from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 from geventwebsocket.handler import WebSocketHandler
 
 from chat_core import ChatError, ErrorCode, Limits
-from chat_core.validation import normalize_name, parse_send
+from chat_core.names import checked_name
+from chat_core.validation import parse_send
 from lab.process_usage import process_usage, raise_file_limit
 from lab.servers import SOCKETIO_POLLING, SOCKETIO_WEBSOCKET
 from loadtests.bare_broadcast import NoDelayServer
@@ -83,7 +84,7 @@ class Chat:
         self.counters = {name: _counters(name) for name in _ENGINEIO_TRANSPORTS.values()}
 
     def login(self, raw_name: Any) -> tuple[str, str]:
-        name = normalize_name(raw_name, "name", self.limits)
+        name = checked_name(raw_name, "name", self.limits.max_name)
         if name in self.taken:
             raise ChatError(ErrorCode.NAME_TAKEN, f"The name {name!r} is taken.")
         token = secrets.token_urlsafe(16)
@@ -91,6 +92,17 @@ class Chat:
         self.names[token] = name
         self.joined[name] = set()
         return name, token
+
+    # As chatlab's core does: a name already known needs no checking on every send.
+    def room_name(self, value: Any) -> str:
+        if isinstance(value, str) and value in self.rooms:
+            return value
+        return checked_name(value, "room name", self.limits.max_name)
+
+    def user_name(self, value: Any) -> str:
+        if isinstance(value, str) and value in self.taken:
+            return value
+        return checked_name(value, "recipient name", self.limits.max_name)
 
     def listen(self, room: str, transport: str) -> None:
         self.listeners.setdefault(room, Counter())[transport] += 1
@@ -155,8 +167,8 @@ def create_app(limits: Limits | None = None) -> tuple[Flask, SocketIO]:
     def join(data: Any) -> dict[str, Any]:
         name, transport = chat.connections[request.sid]
         try:
-            room = normalize_name(data.get("room") if isinstance(data, dict) else None,
-                                  "room name", chat.limits)  # fmt: skip
+            room = checked_name(data.get("room") if isinstance(data, dict) else None,
+                                "room name", chat.limits.max_name)  # fmt: skip
         except ChatError as error:
             return error.as_dict()
         members = chat.rooms.setdefault(room, set())
@@ -171,7 +183,7 @@ def create_app(limits: Limits | None = None) -> tuple[Flask, SocketIO]:
     def send(data: Any) -> dict[str, Any]:
         name, _ = chat.connections[request.sid]
         try:
-            wanted = parse_send(data, chat.limits)
+            wanted = parse_send(data, chat.limits, chat.room_name, chat.user_name)
             if wanted.room is not None:
                 members = chat.rooms.get(wanted.room)
                 if members is None:
