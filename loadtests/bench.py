@@ -12,6 +12,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lab.announced_child import stop_together
 from lab.results import RESULTS_ROOT, RunRow, write_summary
 from lab.run_files import read_latencies, read_scenario
 from lab.server_process import ServerProcess
@@ -220,10 +221,7 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
     finally:
         if locust is not None:
             locust.stop()
-        if link is not None:
-            link.stop()
-        if server is not None:
-            server.stop()
+        stop_together([child for child in (link, server) if child is not None])
     scenario = read_scenario(folder)
     locust_path = folder / "locust.json"
     locust_stats = json.loads(locust_path.read_text()) if locust_path.exists() else None

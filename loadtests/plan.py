@@ -168,20 +168,21 @@ def _network(users: int, rtts: tuple[float, ...], window: float) -> list[RunSpec
 
 def quick() -> list[RunSpec]:
     """About two and a half minutes: every part of the argument, each at its smallest."""
+    window = 2.5
     plan = [
         spec
         for users in QUICK_USERS
-        for spec in _each(TRANSPORTS, workload="chat", users=users, window=3.0)
+        for spec in _each(TRANSPORTS, workload="chat", users=users, window=window)
     ]
-    plan.append(RunSpec.of(BARE, "chat", QUICK_USERS[-1], window=3.0,
+    plan.append(RunSpec.of(BARE, "chat", QUICK_USERS[-1], window=window,
                            label="the bare broadcast loop, same load"))  # fmt: skip
     for interval in (0.25, 2.0):  # the poll-interval trade-off (1 s is in the chat rows)
         plan.append(RunSpec("short_poll", "chat", QUICK_USERS[0], poll_interval=interval,
-                            window=3.0, label=f"poll every {interval:g} s"))  # fmt: skip
+                            window=window, label=f"poll every {interval:g} s"))  # fmt: skip
     for profile in ("minimal", "browser"):  # the header-overhead table
         plan += _each(TRANSPORTS, workload="ticker", users=20, header_profile=profile,
                       window=2.0, label=f"ticker, {profile} headers")  # fmt: skip
-    return plan + _network(QUICK_USERS[0], (QUICK_RTT_MS,), window=3.0)
+    return plan + _network(QUICK_USERS[0], (QUICK_RTT_MS,), window=window)
 
 
 ROOM_OF_100 = dict(workload="chat", users=100, room_size=100, send_interval=1.0,
@@ -262,7 +263,7 @@ def with_network(
     if rtts:
         specs = [replace(spec, rtt_ms=rtt, label=_over(spec.label, rtt) if spec.label else "")
                  for spec in plan for rtt in rtts]  # fmt: skip
-    changed = []
+    changed: dict[RunSpec, RunSpec] = {}  # the run without its label → the run, first label kept
     for spec in specs:
         if spec.linked and jitter_ms is not None:
             spec = replace(spec, jitter_ms=jitter_ms)
@@ -270,6 +271,5 @@ def with_network(
             spec = replace(spec, rate_kbit=rate_kbit)
         if new_connection and spec.transport in HTTP_TRANSPORTS:
             spec = replace(spec, new_connection=True)
-        if spec not in changed:
-            changed.append(spec)
-    return changed
+        changed.setdefault(replace(spec, label=""), spec)
+    return list(changed.values())
