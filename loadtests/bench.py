@@ -43,11 +43,11 @@ LINK_STATS_FILE = "link.json"
 
 _HELP = """\
 presets (each runs every transport; a run's window is measured once all its users are ready):
-  --quick     the whole argument at its smallest, 2-3 s windows, about two and a half
+  --quick     the whole argument at its smallest, 2-2.5 s windows, about two and a half
               minutes: chat at 50 and 200 users; the bare broadcast loop at 200; short polling
               every 0.25 s and 2 s (50 users); ticker at 20 users with minimal and browser
               headers; over a 100 ms round trip (chatlab link): chat at 50 users, short polling
-              with a new connection per poll, long polling under bursts of 20 (keep-alive and
+              with a new connection per poll, long polling under bursts of 10 (kept-alive and
               a new connection per poll)
   (default)   chat at 100, 300 and 1,000 users; ticker at 100 users with minimal and browser
               headers; short polling at 0.25 s and 2 s poll intervals (300 users); bursts of
@@ -62,7 +62,7 @@ choosing instead: --transports, --users, --workload, --poll-interval, --header-p
 --send-interval make a plan of every combination; --duration sets the window of every run.
 --rtt puts an emulated link (chatlab link, beside the generator on its cores) of each round
 trip between the users and the server, for every run of the plan (a preset's own round trips
-replaced); --jitter and --rate shape it; --new-connection makes the HTTP clients open a new
+replaced; the default preset's when nothing else is chosen); --jitter and --rate shape it; --new-connection makes the HTTP clients open a new
 connection for every receive request. The last line printed is `results: <folder>`.
 """
 
