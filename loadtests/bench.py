@@ -62,8 +62,9 @@ choosing instead: --transports, --users, --workload, --poll-interval, --header-p
 --send-interval make a plan of every combination; --duration sets the window of every run.
 --rtt puts an emulated link (chatlab link, beside the generator on its cores) of each round
 trip between the users and the server, for every run of the plan (a preset's own round trips
-replaced; the default preset's when nothing else is chosen); --jitter and --rate shape it; --new-connection makes the HTTP clients open a new
-connection for every receive request. The last line printed is `results: <folder>`.
+replaced; the default preset's when nothing else is chosen); --jitter and --rate shape it;
+--new-connection makes the HTTP clients open a new connection for every receive request.
+The last line printed is `results: <folder>`.
 """
 
 

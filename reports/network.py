@@ -90,7 +90,9 @@ def network_latency(rows: Sequence[RunRow], workload: str = "chat") -> NetworkLa
     users = min(row.users for row in linked)
     linked = [row for row in linked if row.users == users]
     loop = [r for r in chatlab_rows(rows, workload=workload, users=users) if not r.link]
-    loop = [r for r in loop if r.transport != Transport.SHORT_POLL or r.poll_interval_s == 1.0]
+    intervals = {r.poll_interval_s for r in linked if r.transport == Transport.SHORT_POLL}
+    loop = [r for r in loop if r.transport != Transport.SHORT_POLL or r.poll_interval_s in
+            (intervals or {1.0})]  # fmt: skip
     bases = loopback_bases(rows, users, workload)
     chosen = sorted(loop + linked, key=lambda r: (_order(r.transport), r.rtt_ms,
                                                   r.new_connection_per_request))  # fmt: skip
