@@ -125,8 +125,9 @@ def hickson_table(comparison: Hickson) -> Table:
     ]  # fmt: skip
     caption = (
         "“Reducing latency from 150ms (TCP round trip to set up the connection plus a packet "
-        "for the message) to 50ms (just the packet for the message)” (Ian Hickson, quoted in "
-        "Kaazing's “HTML5 Web Sockets: A Quantum Leap in Scalability for the Web”)"
+        "for the message) to 50ms (just the packet for the message)” (Ian Hickson; Kaazing's "
+        "“HTML5 Web Sockets: A Quantum Leap in Scalability for the Web” quotes it without the "
+        "parentheses)"
         + (f", measured over a {comparison.rtt_ms:g} ms round trip." if comparison.rtt_ms else ".")
     )
     invalid = [not line.valid for line in comparison.lines]

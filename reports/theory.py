@@ -71,9 +71,9 @@ def long_poll_range_ms(transit: float) -> tuple[float, float]:
     return transit, LONG_POLL_BURST_TRANSITS * transit
 
 
-# Ian Hickson, quoted in Kaazing's article: "reducing latency from 150ms (TCP round trip to set
-# up the connection plus a packet for the message) to 50ms (just the packet for the message)":
-# a 50 ms packet each way, so a 100 ms round trip.
+# Ian Hickson: "reducing latency from 150ms (TCP round trip to set up the connection plus a
+# packet for the message) to 50ms (just the packet for the message)" (Kaazing's article quotes
+# it as "reducing latency from 150ms to 50ms"): a 50 ms packet each way, a 100 ms round trip.
 HICKSON_FRESH_MS = 150.0
 HICKSON_PUSH_MS = 50.0
 HICKSON_RTT_MS = 100.0

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_link import receive
 
 from lab.process_usage import process_cpu_seconds
 from link.process import LinkProcess, read_snapshot
@@ -31,25 +32,13 @@ def linked(tmp_path: Path):
     target.close()
 
 
-def _receive(end: socket.socket, size: int) -> bytes:
-    data = b""
-    for _ in range(size):
-        if len(data) >= size:
-            break
-        chunk = end.recv(size - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def test_a_snapshot_holds_the_bytes_carried_up_to_the_moment_it_was_asked(linked) -> None:
     link, client, server = linked
     first = link.snapshot()
     client.sendall(b"u" * 1000)
-    assert _receive(server, 1000) == b"u" * 1000
+    assert receive(server, 1000) == b"u" * 1000
     server.sendall(b"d" * 300)
-    assert _receive(client, 300) == b"d" * 300
+    assert receive(client, 300) == b"d" * 300
     second = link.snapshot()  # at once: the periodic rewrite comes only once a second
     assert second["snapshot"] == first["snapshot"] + 1
     assert second["bytes"]["up_written"] - first["bytes"]["up_written"] == 1000
@@ -65,7 +54,7 @@ def test_the_coordinator_reads_the_links_counts_and_cpu_through_its_pid_file(
     pid_file.write_text(str(link.pid))
     before = read_link(str(pid_file), str(link.stats_path))
     client.sendall(b"x" * 5000)
-    assert _receive(server, 5000) == b"x" * 5000
+    assert receive(server, 5000) == b"x" * 5000
     after = read_link(str(pid_file), str(link.stats_path))
     assert before is not None and after is not None
     assert after["bytes"]["up_written"] - before["bytes"]["up_written"] == 5000
