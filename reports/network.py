@@ -236,10 +236,13 @@ def link_agreement(rows: Sequence[RunRow]) -> str | None:
     worst = max(apart, key=abs)
     mean = sum(abs(value) for value in apart) / len(apart)
     return (
-        f"Over the same windows, the bytes the link carried and the server's own counts "
-        f"(TCP_INFO, every transport's) were {mean:.2f}% apart on average over {len(apart)} "
-        f"runs, {worst:+.2f}% at most: the two ends count the same bytes (what is in flight "
-        "inside the link when the counters are read makes the difference)."
+        f"Over the same windows, the bytes the link carried and the server's own count for the "
+        f"transport (TCP_INFO) were {mean:.2f}% apart on average over {len(apart)} runs, "
+        f"{worst:+.2f}% at most. The two ends count the same bytes at different moments: the "
+        "server charges an HTTP request's incoming bytes once it has answered it, the link as "
+        "it carries them, so requests pending across a window's start or end (long polls, "
+        "above all) fall in different windows; bytes inside the link when the counters are "
+        "read are counted by one end only."
     )
 
 

@@ -164,13 +164,20 @@ def test_latency_against_the_round_trip_draws_each_transport_and_its_theory(ax: 
     notes = plots.latency_vs_rtt(ax, rows())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     names = ["short polling", "long polling", "Server-Sent Events", "WebSocket"]
-    names += ["short polling, a new connection per poll", "theory (loopback part estimated)"]
+    names += ["short polling, a new connection per poll",
+              "theory: a transit each way (push, a parked long poll)",
+              "theory: half of the 1 s interval + a transit each way"]  # fmt: skip
     for name in names:
         assert name in labels
-    theory_lines = [line for line in ax.lines if line.get_linestyle() == ":" and
-                    len(line.get_xdata()) > 2]  # fmt: skip
-    websocket = [line for line in theory_lines if line.get_color() == "#1f77b4"]
-    assert websocket and websocket[0].get_ydata()[0] == pytest.approx(1.0)  # the loopback part
+    theory_lines = {line.get_label(): line for line in ax.lines if line.get_linestyle() == ":"}
+    push = theory_lines["theory: a transit each way (push, a parked long poll)"]
+    assert push.get_ydata()[0] == pytest.approx(1.0)  # the loopback part at rtt 0
+    slope = (push.get_ydata()[1] - push.get_ydata()[0]) / (
+        push.get_xdata()[1] - push.get_xdata()[0]
+    )
+    assert slope == pytest.approx(1.0)  # RTT / 2 in, RTT / 2 out
+    polling = theory_lines["theory: half of the 1 s interval + a transit each way"]
+    assert polling.get_ydata()[0] == pytest.approx(501.0)
     assert any("estimate" in note for note in notes)
     ax.figure.canvas.draw()
 

@@ -12,17 +12,18 @@ from lab.results import RunRow
 from .. import theory
 from ..network import NO_NETWORK_RUNS, network_label, network_latency
 from ..rows import label, networked_rows, pick, where
-from .style import THEORY, Notes, color, marker_face, plain_log_ticks, say_missing, transports_in
+from .style import THEORY, Notes, color, marker_face, say_missing, transports_in
 
 _PERCENTILES = (("from_server_p50_ms", 0.5), ("from_server_p99_ms", 0.99),
                 ("from_server_max_ms", 1.0))  # fmt: skip
 
 
 def latency_vs_rtt(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -> Notes:
-    """Median delivery latency against the round trip, per transport, theory dashed."""
+    """Median delivery latency against the round trip, per transport, theory dotted: on
+    linear axes, so that each transit's RTT / 2 shows as a slope."""
     notes: Notes = []
     ax.set(xlabel="round trip of the link (ms; 0: loopback, no link)",
-           ylabel="median delivery latency (ms, log scale)", yscale="log",
+           ylabel="median delivery latency (ms)",
            title=f"Delivery latency against the round trip, {workload} workload")  # fmt: skip
     latency = network_latency(rows, workload)
     if not latency.lines:
@@ -32,32 +33,36 @@ def latency_vs_rtt(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") -> 
     assert bases is not None
     measured = [line.row for line in latency.lines if line.row.latency_p50_ms is not None]
     top = max([row.rtt_ms for row in measured] + [1.0])
-    xs = np.linspace(0, top * 1.05, 50)
+    xs = np.array([0.0, top * 1.05])
     for transport in transports_in(measured):
         runs = [r for r in measured if r.transport == transport]
         kept = sorted((r for r in runs if not r.new_connection_per_request), key=lambda r: r.rtt_ms)
         if kept:
             ax.plot([r.rtt_ms for r in kept], [r.latency_p50_ms for r in kept], "-",
-                    color=color(transport), label=label(transport))  # fmt: skip
+                    color=color(transport), linewidth=1, label=label(transport))  # fmt: skip
         for run in runs:
             fresh = run.new_connection_per_request
             name = f"{label(transport)}, a new connection per poll" if fresh else None
             ax.plot(run.rtt_ms, run.latency_p50_ms, "s" if fresh else "o", color=color(transport),
                     markerfacecolor=marker_face(run, transport), markersize=9 if fresh else 6,
                     alpha=0.6 if fresh else 1.0, label=name)  # fmt: skip
-        interval = (kept or runs)[0].poll_interval_s
-        predicted = [theory.delivery_ms(transport, x, interval, bases.delivery_ms) for x in xs]
-        ax.plot(xs, predicted, **{**THEORY, "color": color(transport)})
-    ax.plot([], [], **THEORY, label="theory (loopback part estimated)")
+    polls = {r.poll_interval_s for r in measured if r.transport == Transport.SHORT_POLL}
+    base = bases.delivery_ms
+    for interval in sorted(polls):
+        predicted = [theory.delivery_ms(Transport.SHORT_POLL, x, interval, base) for x in xs]
+        name = f"theory: half of the {interval:g} s interval + a transit each way"
+        ax.plot(xs, predicted, **{**THEORY, "color": color(Transport.SHORT_POLL)}, label=name)
+    pushed = [theory.delivery_ms(Transport.WEBSOCKET, x, base_ms=base) for x in xs]
+    ax.plot(xs, pushed, **THEORY, label="theory: a transit each way (push, a parked long poll)")
     notes += latency.notes
     notes.append(
-        "Dotted: theory, a delivery's transits at RTT / 2 each on top of the loopback part; "
-        "short polling adds half its interval. Hollow markers: runs marked invalid; pale squares: "
-        "a new connection per poll."
+        "Dotted: theory, RTT / 2 for the sender's transit to the server and RTT / 2 for the way "
+        "out, on top of the loopback part (an estimate); short polling adds half its interval. "
+        "Hollow markers: runs marked invalid; pale squares: a new connection per poll."
     )
-    ax.grid(True, which="both", alpha=0.3)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    plain_log_ticks(ax)
     return notes
 
 
