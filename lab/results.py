@@ -119,12 +119,42 @@ class RunRow:
     bare_run_id: str = ""  # the bare broadcast server's run under the same load
     server_cpu_per_msg_vs_bare: float | None = None
 
+    # -- the network (issue 7): loopback, or `chatlab link` between the users and the server
+    link: bool = False  # the users reached the server through an emulated link
+    rtt_ms: float = 0.0  # the link's round trip (0 on loopback without a link)
+    jitter_ms: float = 0.0
+    rate_kbit: float | None = None  # the link's cap per direction; None: no cap
+    new_connection_per_request: bool = False  # HTTP receive requests on fresh connections
+    # the way out alone: from the server's acceptance (`at`) to the arrival, ms, in the window
+    from_server_p50_ms: float | None = None
+    from_server_p99_ms: float | None = None
+    from_server_max_ms: float | None = None
+    from_server_mean_ms: float | None = None
+    # short polling: how long one poll took, request to answer (Locust's times of the whole
+    # run: the mean exact, the median from Locust's histogram, rounded to 2 digits above 100)
+    poll_response_mean_ms: float | None = None
+    poll_response_p50_ms: float | None = None
+    # the link over the window: the bytes the server received and sent through it, their
+    # distance from the server's own counts (wire_bytes_in + _out) in %, the connections it
+    # accepted, and its CPU (on the generator's cores)
+    link_bytes_up: int | None = None
+    link_bytes_down: int | None = None
+    link_bytes_vs_server_percent: float | None = None
+    link_connections: int | None = None
+    link_cpu_s: float | None = None
+    link_cpu_percent: float | None = None  # % of one core, over the window
+    link_cpu_per_msg_us: float | None = None  # per delivered message
+    # every load-generating process and the link together, % of the generator's cores
+    generator_side_cpu_percent: float | None = None
+
     @property
     def load(self) -> tuple:
-        """What the users did, whatever they spoke and to which server: runs under the same
-        load are the ones a ratio may compare."""
+        """What the users did and over which network, whatever they spoke (and whether its
+        requests kept their connections) and to which server: runs under the same load are
+        the ones a ratio may compare."""
         return (self.workload, self.users, self.room_size, self.send_interval_s,
-                self.header_profile, self.burst_size, self.private_share)  # fmt: skip
+                self.header_profile, self.burst_size, self.private_share, self.link,
+                self.rtt_ms, self.jitter_ms, self.rate_kbit)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -26,6 +26,9 @@ def run_outcome(row: RunRow) -> str:
         f"{_num(row.server_cpu_per_msg_us, 1)} µs CPU/msg",
         f"generator {_num(row.generator_cpu_percent, 0)}%",
     ]
+    if row.link:
+        numbers.append(f"link {_num(row.link_cpu_percent, 0)}%, way out p50 "
+                       f"{_num(row.from_server_p50_ms, 1)} ms")  # fmt: skip
     if row.rss_per_connection_bytes is not None and row.workload == "idle":
         numbers.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
     verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)

@@ -36,6 +36,7 @@ class RunFacts:
     generator_cpus: str = ""
     cores: int = 1
     server_before: dict[str, Any] | None = None  # /api/metrics of the fresh server
+    generator_cores: int = 1  # the cores the load generator (and the link) may use
 
 
 def percentile(ordered: Sequence[float], p: float) -> float | None:
@@ -107,12 +108,20 @@ def derive_row(
         server_pinned=facts.server_pinned,
         server_cpus=facts.server_cpus,
         generator_cpus=facts.generator_cpus,
+        link=spec.linked,
+        rtt_ms=spec.rtt_ms or 0.0,
+        jitter_ms=spec.jitter_ms,
+        rate_kbit=spec.rate_kbit,
+        new_connection_per_request=spec.new_connection,
     )
     if facts.server_before:
         row.server_rss_before_bytes = int(facts.server_before["process"]["rss_bytes"])
     row.locust_failures = sum(int(s.get("num_failures", 0)) for s in locust_stats or [])
+    if spec.transport == Transport.SHORT_POLL:
+        _fill_poll_response(row, locust_stats or [], f"{spec.transport} /api/poll")
     if scenario is not None:
         _fill_from_scenario(row, spec, scenario, samples)
+        _fill_link(row, scenario, facts.generator_cores)
     row.invalid_reasons = invalid_reasons(row, scenario, facts.cores)
     row.valid = not row.invalid_reasons
     return row
@@ -127,6 +136,10 @@ def _fill_from_scenario(
         setattr(row, name, int(counts.get(name, 0)))
     row.window_delivered = int(counts.get("window_delivered", 0))
     row.payload_bytes_per_msg = per(counts.get("payload_bytes"), counts.get("delivered"))
+
+    way_out = counts.get("from_server_ms") or {}
+    row.from_server_p50_ms, row.from_server_p99_ms = way_out.get("p50"), way_out.get("p99")
+    row.from_server_max_ms, row.from_server_mean_ms = way_out.get("max"), way_out.get("mean")
 
     latency = latency_summary(samples)
     row.latency_samples = int(latency["samples"] or 0)
@@ -183,6 +196,48 @@ def _fill_from_scenario(
             row.rss_per_connection_bytes = per(grown, row.open_connections)
 
 
+def _fill_poll_response(row: RunRow, stats: list[dict[str, Any]], name: str) -> None:
+    """A poll's own duration, request to answer, from Locust's statistics of the run."""
+    entry = next((s for s in stats if s.get("name") == name), None)
+    if entry is None or not entry.get("num_requests"):
+        return
+    count = int(entry["num_requests"])
+    row.poll_response_mean_ms = float(entry["total_response_time"]) / count
+    buckets = sorted((float(ms), int(n)) for ms, n in entry.get("response_times", {}).items())
+    seen = 0
+    for ms, n in buckets:  # the histogram's nearest-rank median
+        seen += n
+        if seen * 2 >= count:
+            row.poll_response_p50_ms = ms
+            break
+
+
+def _fill_link(row: RunRow, scenario: dict[str, Any], generator_cores: int) -> None:
+    """The link's bytes, connections and CPU over the window, read by the coordinator at the
+    moments it read the server's metrics; and the generator's side in all."""
+    start, end = scenario.get("link_start"), scenario.get("link_end")
+    seconds = row.window_s
+    if row.link and start and end and seconds:
+        row.link_bytes_up = int(end["bytes"]["up_written"]) - int(start["bytes"]["up_written"])
+        row.link_bytes_down = int(end["bytes"]["down_read"]) - int(start["bytes"]["down_read"])
+        server = row.wire_bytes_in + row.wire_bytes_out
+        if server:
+            linked = row.link_bytes_up + row.link_bytes_down
+            row.link_bytes_vs_server_percent = 100 * (linked - server) / server
+        opened = [(reading.get("connections") or {}).get("accepted") for reading in (start, end)]
+        if None not in opened:
+            row.link_connections = int(opened[1]) - int(opened[0])
+        row.link_cpu_s = float(end["cpu_seconds"]) - float(start["cpu_seconds"])
+        row.link_cpu_percent = 100 * row.link_cpu_s / seconds
+        per_msg = per(row.link_cpu_s, row.window_delivered)
+        row.link_cpu_per_msg_us = per_msg * 1e6 if per_msg is not None else None
+    if row.window_s is None:
+        return
+    generators = [g.get("cpu_percent") or 0.0 for g in scenario.get("generators", [])]
+    link = row.link_cpu_percent or 0.0
+    row.generator_side_cpu_percent = (sum(generators) + link) / max(1, generator_cores)
+
+
 def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) -> list[str]:
     """Why a run does not count (docs/MEASURING.md, "When a run counts"); empty if it does."""
     reasons = []
@@ -195,6 +250,22 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
     if row.generator_cpu_percent >= GENERATOR_CPU_LIMIT:
         reasons.append(
             f"load generator at {row.generator_cpu_percent:.0f}% CPU "
+            f"(limit {GENERATOR_CPU_LIMIT:.0f}%): the run measured the generator"
+        )
+    if row.link and row.window_s is not None and row.link_cpu_percent is None:
+        reasons.append(
+            "the link's counts and CPU could not be read: the generator's load is unknown"
+        )
+    if (row.link_cpu_percent or 0.0) >= GENERATOR_CPU_LIMIT:
+        reasons.append(
+            f"the link at {row.link_cpu_percent:.0f}% CPU (limit {GENERATOR_CPU_LIMIT:.0f}%): "
+            "the run measured the link"
+        )
+    side = row.generator_side_cpu_percent
+    if side is not None and side >= GENERATOR_CPU_LIMIT and side > row.generator_cpu_percent:
+        together = "the load generator and the link" if row.link else "the load generators"
+        reasons.append(
+            f"the generator's cores at {side:.0f}% CPU, {together} together "
             f"(limit {GENERATOR_CPU_LIMIT:.0f}%): the run measured the generator"
         )
     if row.lost:

@@ -184,10 +184,30 @@ class Generator:
         return sum(ledger.pending for ledger in self.ledgers.values())
 
 
+START_WAIT_S = 60.0  # how long a run waits for the sweep's start file
+
+
+def wait_for_start_file(environment: Environment) -> None:
+    """Hold the users back (test_start fires before any is spawned) until the sweep's start
+    file exists: Locust loads while the sweep starts the server and the link."""
+    path = ScenarioOptions.from_parsed(environment.parsed_options).lab_start_file
+    if not path:
+        return
+    deadline = time.monotonic() + START_WAIT_S
+    for _ in range(int(START_WAIT_S / 0.005) + 1):  # bounded: one look every 5 ms
+        if os.path.exists(path) or time.monotonic() > deadline:
+            break
+        gevent.sleep(0.005)
+    if not os.path.exists(path):
+        raise RuntimeError(f"the sweep's start file {path} did not appear in {START_WAIT_S:g} s")
+
+
 def install(environment: Environment, coordinate: Callable[[Environment], None]) -> None:
     """Give this process its roles (the `init` event calls this): a local process is
     generator and coordinator, a worker a generator, the master the coordinator."""
     runner = environment.runner
+    if not isinstance(runner, WorkerRunner):
+        environment.events.test_start.add_listener(lambda **_: wait_for_start_file(environment))
     if not isinstance(runner, MasterRunner):
         _install_generator(environment)
     if not isinstance(runner, WorkerRunner):

@@ -43,8 +43,14 @@ class Target:
 
 
 def _chatlab(row: RunRow, transport: Transport) -> bool:
-    """Whether the run measured chatlab's own server over `transport`."""
-    return row.server == CHATLAB.name and row.transport == transport
+    """Whether the run measured chatlab's own server over `transport`, on loopback with kept
+    alive connections (the targets are the server's, not a network's)."""
+    return (
+        row.server == CHATLAB.name
+        and row.transport == transport
+        and not row.link
+        and not row.new_connection_per_request
+    )
 
 
 def _per_1000(row: RunRow) -> float | None:

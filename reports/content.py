@@ -7,9 +7,17 @@ from typing import Any
 from lab.results import RunRow
 
 from .claims import Claim, all_claims, baseline_comparison
+from .network import hickson, network_latency
 from .overhead import header_table
 from .sweep import Sweep
-from .tables import Table, overhead_table, runs_table
+from .tables import (
+    Table,
+    hickson_table,
+    link_table,
+    network_latency_table,
+    overhead_table,
+    runs_table,
+)
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,22 @@ class ReportContent:
     overhead: Table  # the classic header-overhead table
     runs: Table
     plots: list[RenderedPlot]
+    network_latency: Table  # latency against the round trip, theory beside it
+    hickson: Table  # "150 ms → 50 ms", measured
+    link: Table  # the link's bytes beside the server's, its CPU and its own cost
 
     @property
     def invalid_runs(self) -> list[RunRow]:
         return [row for row in self.sweep.rows if not row.valid]
+
+    @property
+    def network_tables(self) -> list[tuple[str, Table]]:
+        """The section on the network, its tables in order, each under its heading."""
+        return [
+            ("Latency against the round trip", self.network_latency),
+            ("“150 ms → 50 ms”: a new connection against a push", self.hickson),
+            ("The emulated link: its bytes beside the server's, and its own cost", self.link),
+        ]
 
 
 def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
@@ -48,6 +68,9 @@ def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
         overhead=overhead_table(header_table(sweep.rows)),
         runs=runs_table(sweep.rows),
         plots=plots,
+        network_latency=network_latency_table(network_latency(sweep.rows)),
+        hickson=hickson_table(hickson(sweep.rows)),
+        link=link_table(sweep.rows, sweep.environment),
     )
 
 

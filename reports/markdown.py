@@ -35,7 +35,10 @@ def render_markdown(content: ReportContent) -> str:
     out += [f"- {line}" for line in content.baseline]
     out += ["", "## Header overhead: the classic table, measured", ""]
     out += markdown_table(content.overhead)
-    out += ["", "## Plots", ""]
+    out += ["", "## Over a network: the runs through an emulated link", ""]
+    for title, table in content.network_tables:
+        out += [f"### {title}", "", *markdown_table(table), ""]
+    out += ["## Plots", ""]
     for plot in content.plots:
         out += [f"### {plot.title}", "", f"![{plot.title}]({plot.file_name})", ""]
         out += [f"- {note}" for note in plot.notes] + [""]

@@ -71,6 +71,9 @@ def render_html(content: ReportContent) -> str:
     )
     invalid = len(content.invalid_runs)
     baseline = "".join(f"<li>{_text(s)}</li>" for s in content.baseline)
+    network = "".join(
+        f"<h3>{_text(title)}</h3>{_table(table)}" for title, table in content.network_tables
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(content.title)}</title><style>{_STYLE}</style></head><body>
@@ -84,6 +87,8 @@ those runs; lines marked theory or estimate are labelled so.</p>
 <ul>{baseline}</ul>
 <h2>Header overhead: the classic table, measured</h2>
 {_table(content.overhead)}
+<h2>Over a network: the runs through an emulated link</h2>
+{network}
 <h2>Plots</h2>
 {"".join(_plot(p) for p in content.plots)}
 <h2>Runs</h2>

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.results import SUMMARY_FILE, RunRow, read_summary
+from lab.run_files import FROM_SERVER_FILE
 
 from .samples import load_samples
 
@@ -15,12 +16,14 @@ class Sweep:
     environment: dict[str, Any]
     rows: list[RunRow]
     samples: dict[str, list[float]] = field(default_factory=dict)  # run_id → ms
+    from_server: dict[str, list[float]] = field(default_factory=dict)  # run_id → ms, way out
 
 
 def load_sweep(folder: Path) -> Sweep:
     folder = Path(folder)
     environment, rows = read_summary(folder)
-    return Sweep(folder, environment, rows, load_samples(folder, rows))
+    return Sweep(folder, environment, rows, load_samples(folder, rows),
+                 load_samples(folder, rows, FROM_SERVER_FILE))  # fmt: skip
 
 
 def newest_sweep(root: Path) -> Path | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lab.results import RunRow
 
+from .network import Hickson, NetworkLatency, link_agreement, link_cost, linked_runs, network_label
 from .overhead import KAAZING_CLIENTS, OverheadTable
 from .rows import label
 
@@ -32,6 +33,7 @@ RUN_COLUMNS: tuple[tuple[str, Callable[[RunRow], str]], ...] = (
     ("users", lambda r: str(r.users)),
     ("headers", lambda r: r.header_profile),
     ("poll interval (s)", lambda r: f"{r.poll_interval_s:g}"),
+    ("network", lambda r: network_label(r)),
     ("delivered", lambda r: f"{r.delivered:,}"),
     ("lost", lambda r: f"{r.lost:,}"),
     ("p50 (ms)", lambda r: _num(r.latency_p50_ms, 2)),
@@ -87,3 +89,79 @@ def overhead_table(table: OverheadTable) -> Table:
     )
     invalid = [not line.valid for line in table.lines]
     return Table(header, rows, invalid, caption, table.differences + table.missing)
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}%"
+
+
+def network_latency_table(latency: NetworkLatency) -> Table:
+    """Each transport's latency over loopback and every round trip, theory beside it."""
+    header = ("transport", "network", "way out p50 (ms)", "theory (ms)",
+              "delivery p50 (ms)", "theory (ms)", "run")  # fmt: skip
+    rows = [
+        (label(line.row.transport), network_label(line.row),
+         _num(line.row.from_server_p50_ms, 1), f"{line.way_out_theory_ms:,.1f}",
+         _num(line.row.latency_p50_ms, 1), f"{line.delivery_theory_ms:,.1f}",
+         line.row.run_id)
+        for line in latency.lines
+    ]  # fmt: skip
+    caption = (
+        "Latency against the round trip: the way out of the server (its acceptance of a message "
+        "to the arrival) and the whole delivery (the sender's `ts` to the arrival), measured "
+        "medians beside theory (an estimate: see below)."
+    )
+    invalid = [not line.row.valid for line in latency.lines]
+    return Table(header, rows, invalid, caption, latency.notes)
+
+
+def hickson_table(comparison: Hickson) -> Table:
+    """Hickson's "150 ms → 50 ms", published beside measured and theory."""
+    header = ("what", "published (ms)", "measured (ms)", "theory (ms)", "measured as", "run")
+    rows = [
+        (line.what, "–" if line.published_ms is None else f"{line.published_ms:g}",
+         _num(line.measured_ms, 1), f"{line.theory_ms:,.0f}", line.source, line.run_id or "–")
+        for line in comparison.lines
+    ]  # fmt: skip
+    caption = (
+        "“Reducing latency from 150ms (TCP round trip to set up the connection plus a packet "
+        "for the message) to 50ms (just the packet for the message)” (Ian Hickson; Kaazing's "
+        "“HTML5 Web Sockets: A Quantum Leap in Scalability for the Web” quotes it without the "
+        "parentheses)"
+        + (f", measured over a {comparison.rtt_ms:g} ms round trip." if comparison.rtt_ms else ".")
+    )
+    invalid = [not line.valid for line in comparison.lines]
+    return Table(header, rows, invalid, caption, comparison.sentences)
+
+
+def link_table(rows: Sequence[RunRow], environment: dict) -> Table:
+    """Per run through the link: its bytes beside the server's, and its CPU beside Locust's."""
+    header = ("run", "network", "link bytes up / down", "server bytes in / out", "apart",
+              "connections opened", "link CPU", "link µs / msg", "Locust CPU",
+              "generator's cores in all")  # fmt: skip
+    linked = linked_runs(rows)
+    cells = [
+        (row.run_id, network_label(row),
+         _pair(row.link_bytes_up, row.link_bytes_down),
+         _pair(row.wire_bytes_in, row.wire_bytes_out) if row.link_bytes_up is not None else "–",
+         _pct(row.link_bytes_vs_server_percent, 2),
+         "–" if row.link_connections is None else f"{row.link_connections:,}",
+         _pct(row.link_cpu_percent, 1), _num(row.link_cpu_per_msg_us, 1),
+         _pct(row.generator_cpu_percent, 0), _pct(row.generator_side_cpu_percent, 0))
+        for row in linked
+    ]  # fmt: skip
+    caption = (
+        "The link over each run's measurement window (read when the server's counters were): "
+        "the bytes the server received and sent through it beside the server's own count, the "
+        "connections it accepted, and its CPU, which runs on the generator's cores and counts "
+        "as the generator's."
+    )
+    notes = [sentence for sentence in (link_agreement(rows),) if sentence]
+    notes += link_cost(environment, rows)
+    if not linked:
+        notes.append("No runs over an emulated link: `chatlab bench --quick` runs some.")
+    return Table(header, cells, [not row.valid for row in linked], caption, notes)
+
+
+def _pair(a: int | None, b: int | None) -> str:
+    return "–" if a is None or b is None else f"{a:,} / {b:,}"

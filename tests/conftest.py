@@ -183,6 +183,39 @@ def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
     return rows
 
 
+def synthetic_network_rows(rtt: float = 100.0, users: int = 40) -> list[Any]:
+    """Rows of runs through a link of `rtt` ms (chat over four transports, a new connection
+    per poll, long polling under bursts), with numbers that follow theory, to go beside
+    `synthetic_chat_rows()` (whose WebSocket run at 40 users is the loopback part: 1 ms)."""
+    half = rtt / 2
+    link = {"link": True, "rtt_ms": rtt, "link_bytes_vs_server_percent": 0.5,
+            "link_bytes_up": 1000, "link_bytes_down": 5000, "link_connections": 0,
+            "link_cpu_percent": 3.0, "link_cpu_per_msg_us": 200.0,
+            "generator_cpu_percent": 10.0, "generator_side_cpu_percent": 13.0}  # fmt: skip
+    chat = {"users": users, "delivered": 500, "window_delivered": 500, **link}
+
+    def way(transport: str, out: float, **more: Any) -> Any:
+        fields = {**chat, **more}
+        name = f"synthetic-{transport}-{fields.get('workload', 'chat')}-rtt{rtt:g}"
+        name += "-newconn" if fields.get("new_connection_per_request") else ""
+        return synthetic_row(transport, fields.pop("users"), run_id=name,
+                             from_server_p50_ms=out, from_server_p99_ms=out * 1.5,
+                             latency_p50_ms=out + half, **fields)  # fmt: skip
+
+    burst = {"workload": "burst", "users": 10, "room_size": 5, "burst_size": 10}
+    return [
+        way("short_poll", 500 + half + 1, poll_response_p50_ms=rtt + 5, polls=400),
+        way("short_poll", 500 + half + 3, poll_response_p50_ms=2 * rtt + 8,
+            new_connection_per_request=True, link_connections=400),
+        way("long_poll", half + 2),
+        way("sse", half + 1),
+        way("websocket", half + 1),
+        way("long_poll", half + 5, from_server_max_ms=3 * half + 9, **burst),
+        way("long_poll", 3 * half, from_server_max_ms=3 * half + rtt + 9,
+            new_connection_per_request=True, **burst),
+    ]  # fmt: skip
+
+
 def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
     """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random

@@ -12,13 +12,10 @@ from lab.results import read_summary
 from lab.run_files import read_latencies
 
 
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    here = tmp_path_factory.mktemp("sweep")  # `--results-root` relative to where it runs
+def run_sweep(here: Path, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """`chatlab bench OPTIONS` in `here`; its output and its results folder."""
     done = subprocess.run(
-        [sys.executable, "-m", "chatlab", "bench", "--transports",
-         "short_poll,long_poll,sse,websocket,bare_broadcast", "--users", "8",
-         "--send-interval", "0.5", "--duration", "2", "--results-root", "results"],
+        [sys.executable, "-m", "chatlab", "bench", *options, "--results-root", "results"],
         capture_output=True, text=True, timeout=240, cwd=here,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -27,6 +24,13 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     folder = Path(last.removeprefix("results: "))
     assert folder.parent == here / "results"
     return done, folder
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    here = tmp_path_factory.mktemp("sweep")  # `--results-root` relative to where it runs
+    return run_sweep(here, "--transports", "short_poll,long_poll,sse,websocket,bare_broadcast",
+                     "--users", "8", "--send-interval", "0.5", "--duration", "2")  # fmt: skip
 
 
 def test_the_sweep_writes_its_files(sweep):
@@ -95,3 +99,58 @@ def test_the_ratios_are_measured_within_the_sweep(sweep):
     assert websocket.bare_run_id == rows["bare_broadcast", "websocket"].run_id
     assert websocket.server_cpu_per_msg_vs_bare > 0
     assert "Measured ratios:" in done.stdout and "bare broadcast loop" in done.stdout
+
+
+# -- over an emulated link ------------------------------------------------------------------
+
+RTT_MS = 200.0  # large beside the machine's own noise: every bound below is the link's floor
+POLL_S = 0.2
+
+
+@pytest.fixture(scope="module")
+def linked_sweep(tmp_path_factory: pytest.TempPathFactory) -> list:
+    here = tmp_path_factory.mktemp("linked")
+    _, folder = run_sweep(here, "--transports", "websocket,short_poll", "--users", "8",
+                          "--rtt", f"{RTT_MS:g}", "--poll-interval", f"{POLL_S:g}",
+                          "--duration", "2")  # fmt: skip
+    return read_summary(folder)[1]
+
+
+def test_over_a_link_websocket_takes_a_transit_and_short_polling_half_an_interval_more(
+    linked_sweep,
+):
+    rows = {row.transport: row for row in linked_sweep}
+    for row in rows.values():
+        assert row.valid, (row.run_id, row.invalid_reasons)
+        assert (row.link, row.rtt_ms) == (True, RTT_MS)
+    websocket, polling = rows["websocket"], rows["short_poll"]
+    # the way out of the server is one transit at least; a delivery adds the sender's
+    assert websocket.from_server_p50_ms >= RTT_MS / 2
+    assert websocket.latency_p50_ms >= RTT_MS
+    assert websocket.latency_p50_ms >= RTT_MS / 2
+    assert polling.latency_p50_ms >= POLL_S * 1000 / 2 + RTT_MS / 2
+    # a kept-alive poll takes a round trip at least
+    assert polling.poll_response_p50_ms >= RTT_MS
+
+
+def test_the_link_counts_the_same_bytes_as_the_server_and_its_cpu_is_the_generators(
+    linked_sweep,
+):
+    for row in linked_sweep:
+        assert row.link_bytes_up > 0 and row.link_bytes_down > 0
+        assert abs(row.link_bytes_vs_server_percent) < 5, row.run_id
+        assert row.link_connections == 0  # kept alive: every connection opened before the window
+        assert row.link_cpu_s > 0 and row.link_cpu_per_msg_us > 0
+        assert row.generator_side_cpu_percent >= row.generator_cpu_percent
+
+
+def test_a_new_connection_per_poll_pays_the_handshake(tmp_path: Path) -> None:
+    _, folder = run_sweep(tmp_path, "--transports", "short_poll", "--users", "8", "--rtt", "100",
+                          "--new-connection", "--duration", "2")  # fmt: skip
+    (row,) = read_summary(folder)[1]
+    assert row.valid, row.invalid_reasons
+    assert row.new_connection_per_request
+    # one connection per poll (a poll whose connection opened just before the window may be
+    # answered inside it: one per user at most)
+    assert row.link_connections >= row.polls - row.users > 0
+    assert row.poll_response_p50_ms >= 2 * 100  # the handshake's round trip, then the poll's

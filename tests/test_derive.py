@@ -2,6 +2,7 @@
 ratios between runs. Fixed inputs: no server, no Locust."""
 
 from array import array
+from dataclasses import replace
 
 import pytest
 from conftest import synthetic_row
@@ -153,6 +154,74 @@ def test_counter_delta_is_none_when_a_counter_is_missing():
                          "requests") == 4  # fmt: skip
     assert counter_delta({"transports": {"websocket": {}}}, None, "websocket", "requests") is None
     assert counter_delta({"transports": {}}, {"transports": {}}, "sse", "bytes_in") is None
+
+
+# -- over a link -----------------------------------------------------------------------------
+
+LINKED = RunSpec("short_poll", "chat", 100, window=10.0, rtt_ms=100.0, new_connection=True)
+
+
+def _link_reading(up: int, down: int, accepted: int, cpu: float) -> dict:
+    return {"bytes": {"up_read": up, "up_written": up, "down_read": down, "down_written": down},
+            "connections": {"accepted": accepted, "open": 3}, "cpu_seconds": cpu}  # fmt: skip
+
+
+def _linked_scenario(link_cpu: float = 1.5, generator_cpu: float = 35.5) -> dict:
+    scenario = _scenario()
+    scenario["generators"] = [{"cpu_percent": generator_cpu}]
+    scenario["link_start"] = _link_reading(5_000, 7_000, 10, 3.0)
+    # the server counted 400,000 in and 800,000 out; the link 6,000 bytes more
+    scenario["link_end"] = _link_reading(5_000 + 406_000, 7_000 + 800_000, 1_610, 3.0 + link_cpu)
+    scenario["transports"]["short_poll"]["from_server_ms"] = {"samples": 3, "p50": 60.0,
+        "p95": 80.0, "p99": 90.0, "max": 95.0, "mean": 61.5}  # fmt: skip
+    return scenario
+
+
+def test_a_linked_row_records_its_network_and_the_links_window():
+    row = derive_row(LINKED, FACTS, _linked_scenario(), SAMPLES, [])
+    assert (row.link, row.rtt_ms, row.new_connection_per_request) == (True, 100.0, True)
+    assert (row.link_bytes_up, row.link_bytes_down) == (406_000, 800_000)
+    assert row.link_bytes_vs_server_percent == pytest.approx(100 * 6_000 / 1_200_000)
+    assert row.link_connections == 1_600  # a new connection per poll
+    assert row.link_cpu_s == pytest.approx(1.5)
+    assert row.link_cpu_percent == pytest.approx(15.0)  # 1.5 s in a 10 s window
+    assert row.link_cpu_per_msg_us == pytest.approx(1.5e6 / 800)
+    assert row.generator_side_cpu_percent == pytest.approx(35.5 + 15.0)  # one generator core
+    assert (row.from_server_p50_ms, row.from_server_p99_ms) == (60.0, 90.0)
+    assert row.valid, row.invalid_reasons
+
+
+def test_the_link_and_the_generator_together_must_leave_the_core_headroom():
+    row = derive_row(LINKED, FACTS, _linked_scenario(link_cpu=3.0, generator_cpu=60.0), SAMPLES,
+                     [])  # fmt: skip
+    assert row.generator_cpu_percent == 60.0 and row.link_cpu_percent == pytest.approx(30.0)
+    assert not row.valid
+    assert any("the generator's cores at 90% CPU, the load generator and the link together"
+               in reason for reason in row.invalid_reasons), row.invalid_reasons  # fmt: skip
+    two_cores = replace(FACTS, generator_cores=2)
+    assert derive_row(LINKED, two_cores, _linked_scenario(3.0, 60.0), SAMPLES, []).valid
+
+
+def test_a_linked_run_whose_link_was_not_read_is_invalid():
+    scenario = _linked_scenario()
+    scenario["link_end"] = None
+    row = derive_row(LINKED, FACTS, scenario, SAMPLES, [])
+    assert row.link_cpu_percent is None and row.link_bytes_up is None
+    assert any("the link's counts and CPU could not be read" in r for r in row.invalid_reasons)
+
+
+def test_a_polls_own_time_comes_from_locusts_statistics():
+    stats = [
+        {"name": "short_poll /api/poll", "num_requests": 10, "num_failures": 0,
+         "total_response_time": 2_050.0, "response_times": {"200": 6, "210": 3, "260": 1}},
+        {"name": "short_poll /api/messages", "num_requests": 4, "num_failures": 0,
+         "total_response_time": 400.0, "response_times": {"100": 4}},
+    ]  # fmt: skip
+    row = derive_row(LINKED, FACTS, _linked_scenario(), SAMPLES, stats)
+    assert row.poll_response_mean_ms == pytest.approx(205.0)
+    assert row.poll_response_p50_ms == 200.0  # 6 of 10 at 200 ms or less
+    websocket = derive_row(RunSpec("websocket", "chat", 10), FACTS, _scenario(), SAMPLES, stats)
+    assert websocket.poll_response_mean_ms is None
 
 
 # -- comparisons between runs --------------------------------------------------------------

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
+from conftest import ROOT, synthetic_chat_rows, synthetic_network_rows, write_synthetic_sweep
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "notebooks" / "chatlab_walkthrough.ipynb"
-PLOT_CELLS = 7  # one per plot function of reports.plots
+PLOT_CELLS = 9  # one per plot function of reports.plots
 
 
 def execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_root: Path) -> dict:
@@ -58,7 +58,8 @@ def test_notebook_is_stored_without_outputs() -> None:
 def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "results"
     write_synthetic_sweep(root / "19990101T000000Z", synthetic_chat_rows((10,)))
-    newest = write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
+    newest_rows = synthetic_chat_rows() + synthetic_network_rows()
+    newest = write_synthetic_sweep(root / "20000101T000000Z", newest_rows)
     notebook = execute(tmp_path, monkeypatch, root)
 
     assert not outputs(notebook, "error")
@@ -68,8 +69,11 @@ def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.M
     assert "HTTP/1.1 101 Switching Protocols" in text
     assert '{"messages":[],"cursor":' in text
     # part 2 read the newest sweep, judged the claims and built the report
-    assert f"8 runs from {newest}" in text
+    assert f"{len(newest_rows)} runs from {newest}" in text
     assert "“Polling wastes requests and bandwidth.” — SUPPORTED" in text
+    # part 3: the argument over a network, theory beside it
+    assert "“WebSocket and SSE cost one transit.” — SUPPORTED" in text
+    assert "No runs over an emulated link" not in text
     assert (newest / "report" / "index.html").is_file()
     assert not (NOTEBOOK.parent / "executed.ipynb").exists()
 

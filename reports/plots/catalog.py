@@ -10,6 +10,7 @@ from lab.results import RunRow
 from ..sweep import Sweep
 from .cost import cpu_per_message, memory_per_connection
 from .latency import latency_cdf, latency_vs_users, poll_interval_tradeoff
+from .network import burst_over_link, latency_vs_rtt
 from .style import Notes
 from .wire import requests_and_empty_polls, wire_bytes_per_message
 
@@ -45,4 +46,8 @@ PLOTS: tuple[PlotSpec, ...] = (
              _from_rows(memory_per_connection)),
     PlotSpec("poll_interval", "Short polling's poll-interval trade-off",
              _from_rows(poll_interval_tradeoff)),
+    PlotSpec("latency_vs_rtt", "Delivery latency against the network's round trip",
+             _from_rows(latency_vs_rtt), WIDE),
+    PlotSpec("burst_over_link", "Long polling under bursts over a network: one to three transits",
+             lambda ax, sweep: burst_over_link(ax, sweep.rows, sweep.from_server), WIDE),
 )  # fmt: skip
