@@ -19,6 +19,13 @@ class Server:
     transports: tuple[Transport, ...]
     # where its clients and its metrics call a transport otherwise: (transport, their name)
     spelled: tuple[tuple[Transport, str], ...] = ()
+    # what a sweep adds to `module`'s arguments: a run measures the server alone
+    swept_with: tuple[str, ...] = ()
+
+    @property
+    def swept_module(self) -> tuple[str, ...]:
+        """`module` as a sweep starts it."""
+        return (*self.module, *self.swept_with)
 
     def client_name(self, transport: str) -> str:
         """The name under which its Locust client counts (and its `/api/metrics` reports) a
@@ -26,7 +33,10 @@ class Server:
         return dict(self.spelled).get(Transport(transport), str(transport))
 
 
-CHATLAB = Server("chatlab", "chatlab", ("chatlab", "serve"), tuple(Transport))
+# Swept without the classroom's emulated links (ports above its own, relaying in its process).
+CHATLAB = Server(
+    "chatlab", "chatlab", ("chatlab", "serve"), tuple(Transport), swept_with=("--links", "none")
+)
 # A bare gevent WebSocket broadcast loop: what chatlab's guarantees cost, measured against it.
 BARE_BROADCAST = Server(
     "bare_broadcast",

@@ -205,7 +205,7 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
         arguments = locust_arguments(spec, url, folder, server_url)
         locust = LocustRun(arguments, pinning.generator, folder)
         server = ServerProcess(SERVER_CONFIG, stderr=folder / "server.stderr",
-                               cpus=pinning.server, module=SERVERS[spec.server].module,
+                               cpus=pinning.server, module=SERVERS[spec.server].swept_module,
                                port=server_port)  # fmt: skip
         server.wait_healthy()
         before = server.metrics()
