@@ -92,6 +92,8 @@ def ratios(rows: list[RunRow]) -> list[str]:
             name = run_label(row.server, row.transport)
             if row.transport == "short_poll":
                 name += f" every {row.poll_interval_s:g} s"
+            if row.new_connection_per_request:
+                name += ", a new connection per poll"
             parts.append(f"{name} {_num(row.wire_bytes_per_msg_vs_websocket, 1)}× the bytes, "
                          f"{_num(row.server_cpu_per_msg_vs_websocket, 1)}× the CPU")  # fmt: skip
         if parts:
@@ -124,6 +126,8 @@ def _load(row: RunRow) -> str:
     text = f"{row.workload}, {row.users} users, rooms of {row.room_size}"
     if row.header_profile != "minimal":
         text += f", {row.header_profile} headers"
+    if row.rtt_ms:
+        text += f", over a {row.rtt_ms:g} ms round trip"
     return text
 
 

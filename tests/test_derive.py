@@ -247,3 +247,21 @@ def test_ratios_compare_with_websocket_and_websocket_with_the_bare_loop():
     assert (ws.bare_run_id, ws.server_cpu_per_msg_vs_bare) == ("bare", 2.5)
     assert other.websocket_run_id == "" and other.wire_bytes_per_msg_vs_websocket is None
     assert bare.server_cpu_per_msg_vs_websocket is None
+
+
+def test_the_printed_ratios_say_which_network_and_which_connections_they_compare():
+    from loadtests.console import ratios
+
+    rows = [
+        synthetic_row("websocket", 50, run_id="ws", rtt_ms=100.0, wire_bytes_per_msg=100.0,
+                      server_cpu_per_msg_us=10.0),
+        synthetic_row("short_poll", 50, run_id="kept", rtt_ms=100.0, wire_bytes_per_msg=300.0,
+                      server_cpu_per_msg_us=60.0),
+        synthetic_row("short_poll", 50, run_id="fresh", rtt_ms=100.0, wire_bytes_per_msg=400.0,
+                      server_cpu_per_msg_us=70.0, new_connection_per_request=True),
+    ]  # fmt: skip
+    add_comparisons(rows)
+    (line,) = ratios(rows)
+    assert line.startswith("chat, 50 users, rooms of 10, over a 100 ms round trip — ")
+    assert "every 1 s 3.0× the bytes, 6.0× the CPU" in line
+    assert "every 1 s, a new connection per poll 4.0× the bytes, 7.0× the CPU" in line
