@@ -16,6 +16,7 @@ from typing import Any
 
 from .derive import GENERATOR_CPU_LIMIT, percentile
 
+CAPACITY_FILE = "capacity.json"  # a capacity run's result, in its --lab-output folder
 P99_LIMIT_MS = 250.0
 SERVER_CORE_FULL = 95.0  # percent of one core over the step: the server has no more to give
 SERVER = "server"

@@ -29,6 +29,7 @@ from locust.env import Environment
 
 from lab.process_usage import cpu_seconds
 from loadtests.capacity import (
+    CAPACITY_FILE,
     P99_LIMIT_MS,
     Capacity,
     StepMeasure,
@@ -42,7 +43,6 @@ from loadtests.generator import Generator
 from loadtests.ledger import Ledger
 from loadtests.options import ScenarioOptions
 
-CAPACITY_FILE = "capacity.json"
 _READY_POLL = 0.1  # s between looks at how many users have set up
 _OPTIONS: tuple[tuple[str, type, Any, str], ...] = (
     ("--capacity-start", int, 50, "capacity: users in the first step"),
@@ -169,7 +169,7 @@ class CapacityDriver:
         return len(generator.users)
 
     def _server_cpu(self) -> float | None:
-        metrics = fetch_metrics(self.environment.host)
+        metrics = fetch_metrics(self.scenario.lab_server or self.environment.host)
         return None if metrics is None else float(metrics["process"]["cpu_seconds"])
 
     def _pause_and_drain(self) -> int:
