@@ -21,6 +21,7 @@ from .servers import BARE_BROADCAST, CHATLAB
 TCPIP_HEADER_BYTES_ESTIMATE = 52
 RESULTS_ROOT = Path("results")  # where sweeps make their folders unless told otherwise
 SUMMARY_FILE = "summary.json"
+TARGETS_FILE = "targets.json"  # the sweep's targets (loadtests/targets.py), each met or missed
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lab.announced_child import stop_together
-from lab.results import RESULTS_ROOT, CapacityRow, RunRow, write_summary
+from lab.results import RESULTS_ROOT, TARGETS_FILE, CapacityRow, RunRow, write_summary
 from lab.run_files import read_latencies, read_scenario
 from lab.server_process import ServerProcess
 from lab.servers import CHATLAB, SERVERS
@@ -372,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
     target_results = evaluate(rows, capacity)
     environment["ended_at"] = _now()
     write_summary(folder, environment, rows, capacity)
-    (folder / "targets.json").write_text(json.dumps(target_results, indent=2) + "\n")
+    (folder / TARGETS_FILE).write_text(json.dumps(target_results, indent=2) + "\n")
     final_report(rows, target_results, sys.stdout, capacity)
     print(f"results: {folder}", flush=True)
     made = [row for row in rows if row.window_s is not None or row.locust_exit_code is not None]
