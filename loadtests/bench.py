@@ -20,7 +20,7 @@ from lab.servers import CHATLAB, SERVERS
 from link.cost import added_latency
 from link.process import LinkProcess
 
-from .capacity import CAPACITY_FILE, step_users
+from .capacity import CAPACITY_FILE, p99_limit_ms, step_users
 from .console import capacity_outcome, final_report, run_outcome
 from .derive import RunFacts, add_comparisons, capacity_row, derive_row
 from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
@@ -68,8 +68,9 @@ presets (each runs every transport; a run's window is measured once all its user
   --capacity  only the capacity runs: for each transport, chatlab's four and Flask-SocketIO's
               two, chat in rooms of 10 from 250 users, doubling up to 4,000, each step
               measured 4 s after a send interval of settling, until a step stops counting (p99
-              over 250 ms, anything lost, or the server's core full); with --users the first
-              and largest step, --duration each step's seconds; about 7 minutes
+              over 250 ms, a poll interval more for short polling; anything lost; or the
+              server's core full); with --users the first and largest step, --duration each
+              step's seconds; about 7 minutes
 choosing instead: --transports, --users, --workload, --poll-interval, --header-profile and
 --send-interval make a plan of every combination; --duration sets the window of every run.
 Flask-SocketIO's transports are spelled socketio_polling and socketio_websocket.
@@ -215,6 +216,7 @@ def locust_arguments(spec: RunSpec, url: str, folder: Path, server_url: str | No
             "-f", f"{LOADTESTS / spec.locustfile},{LOADTESTS / CAPACITY_SHAPE}", "--headless",
             "--host", url, "--json-file", str(folder / "locust"), "--only-summary",
             *spec.locust_options(), *spec.capacity_options(), *command_line(**lab),
+            f"--capacity-p99-ms={p99_limit_ms(spec.transport, spec.poll_interval):g}",
         ]  # fmt: skip
     ramp = math.ceil(spec.users / spec.spawn_rate)
     time_limit = ramp * 4 + spec.window + drain + 30  # a safety net: the window ends it

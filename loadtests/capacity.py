@@ -24,6 +24,12 @@ GENERATOR = "generator"
 PLAN = "plan"
 
 
+def p99_limit_ms(transport: str, poll_interval: float) -> float:
+    """A step's p99 limit: `P99_LIMIT_MS`, on top of the poll interval for short polling, whose
+    every message waits up to an interval by design (its p99 is about the interval itself)."""
+    return P99_LIMIT_MS + (poll_interval * 1000 if transport == "short_poll" else 0.0)
+
+
 def step_users(start: int, factor: float, largest: int, multiple: int = 1) -> list[int]:
     """The user count of each step: `start`, then each step `factor` times the one before
     (at least one more), every count rounded up to a multiple of `multiple` (the room size,

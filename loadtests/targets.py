@@ -34,7 +34,8 @@ class Check:
         note = "met" if met else "missed"
         if self.margin:
             off = (value - self.limit) / self.limit * 100
-            note += f": {abs(off):.0f}% {'below' if off < 0 else 'above'} the limit"
+            side = "at" if off == 0 else f"{abs(off):.0f}% {'below' if off < 0 else 'above'}"
+            note += f": {side} the limit"
         return {"measure": self.measure, "value": value, "limit": self.limit, "unit": self.unit,
                 "met": met, "note": note}  # fmt: skip
 
