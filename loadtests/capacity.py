@@ -61,6 +61,9 @@ class StepMeasure:
     failures: int = 0  # requests that failed (Locust's count) during the step
     server_cpu_seconds: float | None = None  # None: the server's metrics could not be read
     generator_cpu_seconds: float = 0.0
+    # the server's core(s) busy over the step by every process of the machine (it is shared):
+    # CPU seconds, per core; None where it could not be read
+    core_busy_seconds: float | None = None
 
     @property
     def p99_ms(self) -> float | None:
@@ -80,6 +83,12 @@ class StepMeasure:
     def generator_cpu_percent(self) -> float:
         return 100 * self.generator_cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def core_busy_percent(self) -> float | None:
+        if self.core_busy_seconds is None or self.seconds <= 0:
+            return None
+        return 100 * self.core_busy_seconds / self.seconds
+
 
 @dataclass(frozen=True)
 class StepVerdict:
@@ -93,6 +102,9 @@ class StepVerdict:
     generator_cpu_percent: float
     deliveries_per_s: float
     lost: int
+    # the server's core busy in all, every process's share (the server's own is above): where
+    # it is well over the server's, others took its core and the step measured the machine
+    core_busy_percent: float | None = None
 
 
 def judge(
@@ -129,6 +141,7 @@ def judge(
         generator_cpu_percent=step.generator_cpu_percent,
         deliveries_per_s=step.delivered / step.seconds if step.seconds > 0 else 0.0,
         lost=step.lost,
+        core_busy_percent=step.core_busy_percent,
     )
 
 

@@ -27,7 +27,7 @@ import gevent
 from locust import LoadTestShape, events
 from locust.env import Environment
 
-from lab.process_usage import cpu_seconds
+from lab.process_usage import cores_busy_seconds, cpu_seconds
 from loadtests.capacity import (
     CAPACITY_FILE,
     P99_LIMIT_MS,
@@ -143,7 +143,11 @@ class CapacityDriver:
             for ledger in list(generator.ledgers.values())
             for sample in ledger.report(start, end).latencies_ms
         ]
-        server = None if server_start is None or server_end is None else server_end - server_start
+        server = busy = None
+        if server_start is not None and server_end is not None:
+            server = server_end[0] - server_start[0]
+            if server_start[1] is not None and server_end[1] is not None:
+                busy = server_end[1] - server_start[1]
         return StepMeasure(
             users=users,
             ready=ready,
@@ -154,6 +158,7 @@ class CapacityDriver:
             failures=stats.total.num_failures - failures,
             server_cpu_seconds=server,
             generator_cpu_seconds=cpu_end - cpu_start,
+            core_busy_seconds=busy,
         )
 
     def _wait_ready(self, users: int) -> int:
@@ -168,9 +173,18 @@ class CapacityDriver:
             gevent.sleep(_READY_POLL)
         return len(generator.users)
 
-    def _server_cpu(self) -> float | None:
+    def _server_cpu(self) -> tuple[float, float | None] | None:
+        """The server's CPU seconds, and its cores' busy seconds per core (every process's;
+        None if they cannot be read); None if its metrics cannot be read."""
         metrics = fetch_metrics(self.scenario.lab_server or self.environment.host)
-        return None if metrics is None else float(metrics["process"]["cpu_seconds"])
+        if metrics is None:
+            return None
+        process = metrics["process"]
+        try:
+            busy, cores = cores_busy_seconds(int(process["pid"]))
+        except (OSError, KeyError, ValueError):
+            return float(process["cpu_seconds"]), None
+        return float(process["cpu_seconds"]), busy / cores
 
     def _pause_and_drain(self) -> int:
         """Stop sending, wait (bounded) for every owed delivery; what is still owed."""
@@ -202,10 +216,11 @@ def _print_step(verdict: StepVerdict) -> None:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:,.1f} ms"
 
-    server = verdict.server_cpu_percent
+    server, busy = verdict.server_cpu_percent, verdict.core_busy_percent
     line = (f"chatlab capacity: {verdict.users:,} users: {verdict.deliveries_per_s:,.0f} "
             f"deliveries/s, p50 {ms(verdict.p50_ms)}, p99 {ms(verdict.p99_ms)}, server "
-            f"{'-' if server is None else f'{server:.0f}%'} of its core, generator "
+            f"{'-' if server is None else f'{server:.0f}%'} of its core "
+            f"({'-' if busy is None else f'{busy:.0f}%'} busy in all), generator "
             f"{verdict.generator_cpu_percent:.0f}%, lost {verdict.lost}")  # fmt: skip
     outcome = "counts" if verdict.counted else "does not count: " + "; ".join(verdict.reasons)
     print(f"{line} — {outcome}", flush=True)

@@ -80,6 +80,9 @@ def capacity_notes(capacity: Sequence[CapacityRow]) -> list[str]:
         "full. The server runs on one core: the users it held are its users per core.",
         "“Users per full core” stretches the last step that counted to a full server core in "
         "proportion to its CPU: an estimate (the cost per user is assumed to stay the same).",
+        "“Its core busy in all” counts every process on the server's core over the step: where "
+        "it is far above the server's own CPU, other processes of the machine took the core, "
+        "and the step measured the machine as much as the server.",
     ]
     for row in capacity:
         if not row.valid:

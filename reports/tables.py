@@ -207,7 +207,8 @@ def peer_table(comparison: PeerComparison) -> Table:
 def capacity_table(capacity: Sequence[CapacityRow]) -> Table:
     """Each transport's verdict: the largest user count that still counted, and why not more."""
     header = ("transport", "verdict", "stopped at", "why", "server CPU at the last counted",
-              "p99 at the last counted (ms)", "users per full core (estimate)", "run")  # fmt: skip
+              "p99 at the last counted (ms)", "users per full core (estimate)",
+              "at the stop: the server's CPU / its core busy in all", "run")  # fmt: skip
     lines = capacity_lines(capacity)
     cells = []
     for line in lines:
@@ -219,6 +220,8 @@ def capacity_table(capacity: Sequence[CapacityRow]) -> Table:
             _pct(None if last is None else last.get("server_cpu_percent")),
             _num(None if last is None else last.get("p99_ms"), 1),
             _num(line.per_core_estimate, 0),
+            "–" if failed is None else f"{_pct(failed.get('server_cpu_percent'))} / "
+            f"{_pct(failed.get('core_busy_percent'))}",
             line.row.run_id,
         ))  # fmt: skip
     caption = (

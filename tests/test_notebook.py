@@ -96,8 +96,9 @@ def test_notebook_runs_a_small_live_sweep_when_there_is_none(
     notebook = execute(tmp_path, monkeypatch, tmp_path / "no-results-here")
 
     assert not outputs(notebook, "error")
-    assert len(outputs(notebook, "image/png")) == PLOT_CELLS
+    assert len(outputs(notebook, "image/png")) == PLOT_CELLS - 1  # no capacity runs to draw
     text = "".join(outputs(notebook, "text"))
+    assert "This sweep has no capacity runs: the default preset" in text
     # four runs of 20 users (the notebook's own small sweep), and claims computed from them
     assert "4 runs from " in text
     assert text.count("At 20 users (chat)") == 3

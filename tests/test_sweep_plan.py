@@ -260,14 +260,15 @@ def test_the_default_preset_ends_with_a_capacity_run_per_transport_of_both_serve
         ("flask_socketio", "long_poll"), ("flask_socketio", "websocket"),
     }  # fmt: skip
     assert all(s.workload == "chat" and s.capacity == plan.CAPACITY_STEPS for s in capacity)
-    assert plan.default()[-len(capacity):] == capacity
+    assert plan.default()[-len(capacity) :] == capacity
     assert capacity[0].run_name(40) == "40-short_poll-chat-capacity"
 
 
 def test_capacity_takes_its_steps_from_users_and_its_hold_from_duration(tmp_path: Path):
     assert len(plan_of("--capacity")) == 6
-    runs = plan_of("--capacity", "--transports", "websocket,socketio_polling", "--users",
-                   "10,40", "--duration", "1.5", "--send-interval", "0.5", "--rtt", "100")  # fmt: skip
+    chosen = ["--transports", "websocket,socketio_polling", "--users", "10,40"]
+    runs = plan_of("--capacity", *chosen, "--duration", "1.5", "--send-interval", "0.5",
+                   "--rtt", "100")  # fmt: skip
     assert [(s.server, s.capacity, s.window, s.rtt_ms) for s in runs] == [
         ("chatlab", (10, 2.0, 40), 1.5, None), ("flask_socketio", (10, 2.0, 40), 1.5, None),
     ]  # fmt: skip
