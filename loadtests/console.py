@@ -7,6 +7,7 @@ from typing import Any, TextIO
 from chat_core import Transport
 from lab.results import CapacityRow, RunRow
 from lab.servers import CHATLAB, run_label
+from lab.target_lines import target_lines
 
 TRANSPORT_ORDER = tuple(Transport)
 
@@ -153,19 +154,8 @@ def _load(row: RunRow) -> str:
 
 
 def targets(results: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for result in results:
-        if result["run_id"] is None:
-            lines.append(f"- {result['target']}: {result['note']}")
-            continue
-        validity = "" if result["valid"] else " (the run is INVALID)"
-        lines.append(f"- {result['target']} [{result['run_id']}]{validity}")
-        for check in result["checks"]:
-            value = "-" if check["value"] is None else f"{check['value']:,.4g}"
-            limit = f"{check['limit']:g} {check['unit']}".strip()
-            lines.append(f"    {check['measure']}: {value} {check['unit']} (limit {limit}) — "
-                         f"{check['note']}")  # fmt: skip
-    return lines
+    return [line for head, checks in target_lines(results)
+            for line in (f"- {head}", *(f"    {check}" for check in checks))]  # fmt: skip
 
 
 def final_report(rows: list[RunRow], target_results: list[dict[str, Any]], out: TextIO,

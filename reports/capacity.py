@@ -13,7 +13,7 @@ from typing import Any
 
 from chat_core import Transport
 from lab.results import CapacityRow
-from lab.servers import CHATLAB, run_label
+from lab.servers import CHATLAB
 
 GENERATOR, PLAN = "generator", "plan"  # loadtests.capacity's `stopped_by`
 
@@ -99,8 +99,5 @@ def comparison_sentences(capacity: Sequence[CapacityRow]) -> list[str]:
         if not ours or not theirs:
             continue
         mine, peer = CapacityLine(ours[-1]), CapacityLine(theirs[-1])
-        said.append(
-            f"{transport.label}: chatlab {mine.verdict}, "
-            f"{run_label(peer.row.server, peer.row.transport)} {peer.verdict}."
-        )
+        said.append(f"{transport.label}: chatlab {mine.verdict}, Flask-SocketIO {peer.verdict}.")
     return said

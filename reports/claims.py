@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from chat_core import Transport
 from lab.results import CapacityRow, RunRow
-from lab.servers import CHATLAB
+from lab.servers import CHATLAB, FLASK_SOCKETIO, run_label
 
 from . import theory
 from .capacity import GENERATOR, PLAN, CapacityLine
@@ -285,16 +285,21 @@ def baseline_comparison(rows: Sequence[RunRow]) -> list[str]:
         ]
     base = pick(bases)
     assert base is not None
-    said = []
     same = same_load(rows, base)
-    for transport in Transport:
-        row = pick(r for r in chatlab_rows(same, transport=transport) if r.server_cpu_per_msg_us)
-        if row is None or base.server_cpu_per_msg_us is None:
+    compared = [(label(t), pick(r for r in chatlab_rows(same, transport=t)
+                                if r.server_cpu_per_msg_us)) for t in Transport]  # fmt: skip
+    # the peer beside, where it ran under the same load too
+    compared += [
+        (run_label(r.server, r.transport), r) for r in where(same, server=FLASK_SOCKETIO.name)
+    ]
+    said = []
+    for name, row in compared:
+        if row is None or row.server_cpu_per_msg_us is None or base.server_cpu_per_msg_us is None:
             continue
         ratio = row.server_cpu_per_msg_us / base.server_cpu_per_msg_us
         invalid = "" if row.valid and base.valid else " (from a run marked invalid)"
         said.append(
-            f"{label(transport)}: {row.server_cpu_per_msg_us:,.1f} µs of server CPU per "
+            f"{name}: {row.server_cpu_per_msg_us:,.1f} µs of server CPU per "
             f"delivered message, {ratio:,.1f}× the bare broadcast loop's "
             f"{base.server_cpu_per_msg_us:,.1f} µs ({base.workload}, {base.users} users, rooms "
             f"of {base.room_size}){invalid}."

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.results import RunRow
+from lab.target_lines import target_lines
 
 from .claims import Claim, all_claims, baseline_comparison
 from .network import hickson, network_latency
@@ -24,6 +25,7 @@ from .tables import (
 
 PEERS_HEADING = "chatlab beside Flask-SocketIO: the transport's cost and the implementation's"
 CAPACITY_HEADING = "Capacity: where each transport hits the wall"
+TARGETS_HEADING = "Targets, as this sweep measured them"
 # A quick sweep's report says, in one line, what it leaves to the default preset.
 DEFAULT_PRESET_ADDS = (
     "This is the quick preset's sweep. The default preset (`chatlab bench`, about 17 minutes) "
@@ -61,6 +63,7 @@ class ReportContent:
     peers: Table  # each chatlab transport beside its Flask-SocketIO counterpart
     capacity: Table | None  # where each transport hits the wall; None: no capacity runs
     scope: list[str]  # what this sweep leaves out (a quick sweep's line), if anything
+    targets: list[str]  # the sweep's targets.json in words, one line per check
 
     @property
     def invalid_runs(self) -> list[RunRow]:
@@ -91,7 +94,13 @@ def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
         peers=peer_table(peer_comparison(sweep.rows, sweep.targets)),
         capacity=capacity_table(sweep.capacity) if sweep.capacity else None,
         scope=[DEFAULT_PRESET_ADDS] if sweep.environment.get("preset") == "quick" else [],
+        targets=measured_targets(sweep.targets),
     )
+
+
+def measured_targets(targets: list[dict[str, Any]]) -> list[str]:
+    """Each target the sweep measured, with its checks (those not in it left out)."""
+    return [f"{head}: {'; '.join(checks)}" for head, checks in target_lines(targets) if checks]
 
 
 def environment_items(environment: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """The report as a Markdown summary, with the plots' PNG files beside it."""
 
-from .content import CAPACITY_HEADING, PEERS_HEADING, ReportContent
+from .content import CAPACITY_HEADING, PEERS_HEADING, TARGETS_HEADING, ReportContent
 from .tables import Table
 
 
@@ -42,6 +42,8 @@ def render_markdown(content: ReportContent) -> str:
     out += ["", "## Over a network: the runs through an emulated link", ""]
     for title, table in content.network_tables:
         out += [f"### {title}", "", *markdown_table(table), ""]
+    if content.targets:
+        out += [f"## {TARGETS_HEADING}", "", *(f"- {line}" for line in content.targets), ""]
     out += ["## Plots", ""]
     for plot in content.plots:
         out += [f"### {plot.title}", "", f"![{plot.title}]({plot.file_name})", ""]

@@ -8,6 +8,7 @@ import re
 from .content import (
     CAPACITY_HEADING,
     PEERS_HEADING,
+    TARGETS_HEADING,
     RenderedPlot,
     ReportContent,
     environment_items,
@@ -86,6 +87,8 @@ def render_html(content: ReportContent) -> str:
         if content.capacity is not None
         else ""
     )
+    targets = "".join(f"<li>{_text(line)}</li>" for line in content.targets)
+    targets = f"<h2>{_text(TARGETS_HEADING)}</h2><ul>{targets}</ul>" if targets else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(content.title)}</title><style>{_STYLE}</style></head><body>
@@ -105,6 +108,7 @@ those runs; lines marked theory or estimate are labelled so.</p>
 {_table(content.overhead)}
 <h2>Over a network: the runs through an emulated link</h2>
 {network}
+{targets}
 <h2>Plots</h2>
 {"".join(_plot(p) for p in content.plots)}
 <h2>Runs</h2>

@@ -97,7 +97,7 @@ def test_each_transports_verdict_says_whether_the_server_or_the_generator_ran_ou
     first = dict(zip(table.header, table.rows[0], strict=True))
     assert (first["stopped at"], first["why"]) == ("2,000 users", "the server's core full (97%)")
     assert first["server CPU at the last counted"] == "80%"
-    said = "long polling: chatlab holds 1,000, Flask-SocketIO, long polling holds 500."
+    said = "long polling: chatlab holds 1,000, Flask-SocketIO holds 500."
     assert said in table.notes
     plan = CapacityLine(replace(synthetic_capacity_rows()[0], stopped_by="plan"))
     assert plan.verdict == "at least 1,000 (every step counted)"
