@@ -151,7 +151,8 @@ def link_table(rows: Sequence[RunRow], environment: dict) -> Table:
     cells = [
         (row.run_id, network_label(row),
          _pair(row.link_bytes_up, row.link_bytes_down),
-         _pair(row.wire_bytes_in, row.wire_bytes_out) if row.link_bytes_up is not None else "–",
+         (_pair(row.wire_bytes_in, row.wire_bytes_out) + _counted_at(row))
+         if row.link_bytes_up is not None else "–",
          _pct(row.link_bytes_vs_server_percent, 2),
          "–" if row.link_connections is None else f"{row.link_connections:,}",
          _pct(row.link_cpu_percent, 1), _num(row.link_cpu_per_msg_us, 1),
@@ -169,6 +170,11 @@ def link_table(rows: Sequence[RunRow], environment: dict) -> Table:
     if not linked:
         notes.append("No runs over an emulated link: `chatlab bench --quick` runs some.")
     return Table(header, cells, [not row.valid for row in linked], caption, notes)
+
+
+def _counted_at(row: RunRow) -> str:
+    """Where a run's bytes were counted, for those not counted at the server's sockets."""
+    return " (client side)" if row.wire_counted_at == "client" else ""
 
 
 def _pair(a: int | None, b: int | None) -> str:
