@@ -61,7 +61,7 @@ presets (each runs every transport; a run's window is measured once all its user
               one room of 100 over WebSocket, the bare broadcast loop and Flask-SocketIO's
               WebSocket; chat at 100 users over round trips of 50, 100 and 200 ms, WebSocket
               through a link of 0 ms, and the quick preset's new-connection and burst runs
-              over 100 ms; then the capacity runs (--capacity): about 17 minutes
+              over 100 ms; then the capacity runs (--capacity): about 15 minutes
   --targets   the issue's target scenarios: chat at 1,000 users (20 s windows, Flask-SocketIO's
               long polling beside), the room of 100 (WebSocket, bare, Flask-SocketIO's
               WebSocket), 5,000 idle WebSockets and 5,000 pending long polls
@@ -70,7 +70,7 @@ presets (each runs every transport; a run's window is measured once all its user
               measured 4 s after a send interval of settling, until a step stops counting (p99
               over 250 ms, a poll interval more for short polling; anything lost; or the
               server's core full); with --users the first and largest step, --duration each
-              step's seconds; about 7 minutes
+              step's seconds; four to seven minutes
 choosing instead: --transports, --users, --workload, --poll-interval, --header-profile and
 --send-interval make a plan of every combination; --duration sets the window of every run.
 Flask-SocketIO's transports are spelled socketio_polling and socketio_websocket.

@@ -9,8 +9,9 @@ Each step: Locust starts the step's users (`StepUp`, a `LoadTestShape`) while no
 once every one of them has set up and every room is open, sending resumes; after
 `--capacity-settle` seconds (default: one send interval, so that every sender is under way)
 the step is measured for `--capacity-hold` seconds — the server's CPU from its
-`/api/metrics`, this process's CPU, the latency of every delivery that arrived, the requests
-that failed — then sending pauses and what is owed is waited for (`--capacity-drain`):
+`/api/metrics` (read from `--lab-server` when the users go through a link), how busy its
+cores were in all (every process's share: the machine may be shared), this process's CPU,
+the latency of every delivery that arrived, the requests that failed — then sending pauses and what is owed is waited for (`--capacity-drain`):
 what is still owed then is lost. The result (`capacity.json` in --lab-output, and printed) is
 the largest user count that counted. One load-generating process only (no --processes, no
 master and workers): the generator's CPU is this process's.

@@ -242,7 +242,7 @@ def capacity_runs(choices: tuple[str, ...] = (*TRANSPORTS, *PEERS),
 
 
 def default() -> list[RunSpec]:
-    """About seventeen minutes: what the report draws from, at more sizes and round trips,
+    """About fifteen minutes: what the report draws from, at more sizes and round trips,
     Flask-SocketIO beside chatlab, and where each transport hits the wall."""
     plan: list[RunSpec] = []
     for users in (100, 300, 1000):  # the everyday cost, up to 1,000 users

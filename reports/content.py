@@ -28,7 +28,7 @@ CAPACITY_HEADING = "Capacity: where each transport hits the wall"
 TARGETS_HEADING = "Targets, as this sweep measured them"
 # A quick sweep's report says, in one line, what it leaves to the default preset.
 DEFAULT_PRESET_ADDS = (
-    "This is the quick preset's sweep. The default preset (`chatlab bench`, about 17 minutes) "
+    "This is the quick preset's sweep. The default preset (`chatlab bench`, about 15 minutes) "
     "adds 300 and 1,000 users, Flask-SocketIO beside chatlab at both, idle connections "
     "(memory per connection), bursts on loopback, the room of 100 (chatlab's WebSocket, the "
     "bare loop and Flask-SocketIO's), round trips of 50 and 200 ms, and the capacity runs: "
