@@ -12,9 +12,10 @@ the step is measured for `--capacity-hold` seconds — the server's CPU from its
 `/api/metrics` (read from `--lab-server` when the users go through a link), how busy its
 cores were in all (every process's share: the machine may be shared), this process's CPU,
 the latency of every delivery that arrived, the requests that failed — then sending pauses
-and what is owed is waited for (`--capacity-drain`): what is still owed then is lost. The result (`capacity.json` in --lab-output, and printed) is
-the largest user count that counted. One load-generating process only (no --processes, no
-master and workers): the generator's CPU is this process's.
+and what is owed is waited for (`--capacity-drain`): what is still owed then is lost. The
+result (`capacity.json` in --lab-output, and printed) is the largest user count that
+counted. One load-generating process only (no --processes, no master and workers): the
+generator's CPU is this process's.
 """
 
 import json
