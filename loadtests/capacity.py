@@ -6,8 +6,10 @@ load generator's over the step. A step counts when its p99 is within `P99_LIMIT_
 was lost, no request failed, every user set up, and the server's core was not full; the run
 stops at the first step that does not count. Its result is the largest user count that still
 counted — or "at least N" when the generator, not the server, ran out first (over
-`GENERATOR_CPU_LIMIT` of its core in the failing step: that step measured the generator), or
-when the plan's largest step still counted. Pure logic: no I/O, no Locust, no gevent.
+`GENERATOR_CPU_LIMIT` of its core in the failing step: that step measured the generator),
+when other processes took the server's core (full, while theirs was `OTHERS_SHARE_LIMIT` of
+it or more: a shared machine), or when the plan's largest step still counted. Pure logic: no
+I/O, no Locust, no gevent.
 """
 
 from collections.abc import Sequence
@@ -19,8 +21,12 @@ from .derive import GENERATOR_CPU_LIMIT, percentile
 CAPACITY_FILE = "capacity.json"  # a capacity run's result, in its --lab-output folder
 P99_LIMIT_MS = 250.0
 SERVER_CORE_FULL = 95.0  # percent of one core over the step: the server has no more to give
+# other processes' share of the server's core, while it was full, from which the step measured
+# the machine (a shared one) rather than the server
+OTHERS_SHARE_LIMIT = 20.0
 SERVER = "server"
 GENERATOR = "generator"
+MACHINE = "machine"
 PLAN = "plan"
 
 
@@ -105,6 +111,8 @@ class StepVerdict:
     # the server's core busy in all, every process's share (the server's own is above): where
     # it is well over the server's, others took its core and the step measured the machine
     core_busy_percent: float | None = None
+    # the core was full, and other processes had a good part of it: the step measured them
+    machine_limited: bool = False
 
 
 def judge(
@@ -130,6 +138,13 @@ def judge(
     if generator_limited:
         reasons.append(f"the load generator at {step.generator_cpu_percent:.0f}% of its core "
                        f"(limit {GENERATOR_CPU_LIMIT:.0f}%)")  # fmt: skip
+    busy = step.core_busy_percent
+    machine_limited = (
+        busy is not None and busy >= core_full and busy - (server_cpu or 0.0) >= OTHERS_SHARE_LIMIT
+    )
+    if machine_limited and reasons:  # why the step failed: said only when it did
+        reasons.append(f"other processes on the server's core ({busy:.0f}% busy in all, "
+                       f"{server_cpu or 0:.0f}% the server's)")  # fmt: skip
     return StepVerdict(
         users=step.users,
         counted=not reasons,
@@ -141,15 +156,16 @@ def judge(
         generator_cpu_percent=step.generator_cpu_percent,
         deliveries_per_s=step.delivered / step.seconds if step.seconds > 0 else 0.0,
         lost=step.lost,
-        core_busy_percent=step.core_busy_percent,
+        core_busy_percent=busy,
+        machine_limited=machine_limited,
     )
 
 
 @dataclass(frozen=True)
 class Capacity:
     users: int  # the largest user count that counted (0: none did)
-    at_least: bool  # the server may hold more: the generator or the plan ran out first
-    stopped_by: str  # SERVER, GENERATOR or PLAN
+    at_least: bool  # the server may hold more: the generator, the machine or the plan ran out
+    stopped_by: str  # SERVER, GENERATOR, MACHINE or PLAN
     reason: str  # why the last step did not count, or that the plan ended
     steps: tuple[StepVerdict, ...]
 
@@ -160,7 +176,9 @@ class Capacity:
             return f"{held} users: every step counted, up to the plan's largest"
         held = f"{held} users" if self.users else "no step counted"
         failed = self.steps[-1].users
-        who = "the load generator ran out first" if self.stopped_by == GENERATOR else "the server"
+        who = {GENERATOR: "the load generator ran out first",
+               MACHINE: "other processes took the server's core"}.get(self.stopped_by,
+                                                                      "the server")  # fmt: skip
         return f"{held}; at {failed:,}: {self.reason} ({who})"
 
     def as_dict(self) -> dict[str, Any]:
@@ -173,8 +191,9 @@ def capacity(verdicts: Sequence[StepVerdict]) -> Capacity:
     counted = 0
     for index, verdict in enumerate(verdicts):
         if not verdict.counted:
-            stopped_by = GENERATOR if verdict.generator_limited else SERVER
-            return Capacity(counted, stopped_by == GENERATOR, stopped_by,
+            stopped_by = (GENERATOR if verdict.generator_limited
+                          else MACHINE if verdict.machine_limited else SERVER)  # fmt: skip
+            return Capacity(counted, stopped_by != SERVER, stopped_by,
                             "; ".join(verdict.reasons), tuple(verdicts[: index + 1]))  # fmt: skip
         counted = verdict.users
     return Capacity(counted, True, PLAN, "every step counted", tuple(verdicts))

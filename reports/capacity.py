@@ -15,7 +15,7 @@ from chat_core import Transport
 from lab.results import CapacityRow
 from lab.servers import CHATLAB
 
-GENERATOR, PLAN = "generator", "plan"  # loadtests.capacity's `stopped_by`
+GENERATOR, MACHINE, PLAN = "generator", "machine", "plan"  # loadtests.capacity's `stopped_by`
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,8 @@ class CapacityLine:
             return f"at least {row.users:,} (the generator ran out)"
         if row.stopped_by == PLAN:
             return f"at least {row.users:,} (every step counted)"
+        if row.stopped_by == MACHINE:
+            return f"at least {row.users:,} (other processes took the server's core)"
         return f"holds {row.users:,}" if row.users else "holds none of the steps"
 
     @property

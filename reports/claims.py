@@ -13,7 +13,7 @@ from lab.results import CapacityRow, RunRow
 from lab.servers import CHATLAB, FLASK_SOCKETIO, run_label
 
 from . import theory
-from .capacity import GENERATOR, PLAN, CapacityLine
+from .capacity import GENERATOR, MACHINE, PLAN, CapacityLine
 from .network import hickson, loopback_bases
 from .overhead import WS_ENVELOPE_BYTES
 from .rows import (
@@ -252,13 +252,13 @@ def long_polling_at_scale(capacity: Sequence[CapacityRow]) -> Claim:
         f"Stepping the chat's users up on one server core, chatlab's long polling "
         f"{polls.verdict}, its WebSocket {pushes.verdict}"
     )
-    if poll.stopped_by in (GENERATOR, PLAN):
+    if poll.stopped_by in (GENERATOR, MACHINE, PLAN):
         verdict = INCONCLUSIVE
         evidence += ": long polling's server had not reached its wall when the run ended."
     elif poll.users < ws.users:
         verdict = SUPPORTED
         evidence += f" ({ws.users / max(poll.users, 1):,.1f}× as many users)."
-    elif ws.stopped_by in (GENERATOR, PLAN):
+    elif ws.stopped_by in (GENERATOR, MACHINE, PLAN):
         verdict = INCONCLUSIVE
         evidence += ": WebSocket's server had not reached its wall to compare."
     else:

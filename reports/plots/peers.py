@@ -90,7 +90,8 @@ def users_per_core(ax: Axes, capacity: Sequence[CapacityRow]) -> Notes:
     ax.set_ylim(0, max(top, 1) * 1.15)
     notes.append(
         "Hatched: Flask-SocketIO. “≥” marks a transport whose run ended before its server "
-        "did (the load generator or the plan ran out): it holds at least that many."
+        "did (the load generator or the plan ran out, or other processes took the server's "
+        "core): it holds at least that many."
     )
     if estimated:
         ax.legend(fontsize=7)
