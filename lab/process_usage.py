@@ -1,6 +1,7 @@
 """A process's resources, one way for every part of the lab: its CPU time and resident memory
 (chatlab's server and the baseline for their `/api/metrics`, the load generator for its own
-CPU), and the number of files it may hold open (servers and links hold thousands of sockets)."""
+CPU), the number of files it may hold open (servers and links hold thousands of sockets), and
+how busy a process's cores were, whoever kept them busy (the machine may be shared)."""
 
 import os
 import resource
@@ -48,3 +49,20 @@ def raise_file_limit() -> None:
 def process_usage() -> dict[str, float | int]:
     """The `process` part of a server's `/api/metrics`."""
     return {"cpu_seconds": cpu_seconds(), "rss_bytes": rss_bytes(), "pid": os.getpid()}
+
+
+_BUSY_FIELDS = slice(0, 3), slice(4, 8)  # /proc/stat: user nice system, (idle iowait) irq
+# softirq steal: busy is everything but idle and iowait
+
+
+def cores_busy_seconds(pid: int) -> tuple[float, int]:
+    """CPU time spent busy so far on the cores process `pid` may run on, by every process of
+    the machine, and how many cores that is. OSError if there is no such process."""
+    cores = os.sched_getaffinity(pid)
+    busy = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *ticks = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cores:
+            values = [int(t) for t in ticks]
+            busy += sum(values[_BUSY_FIELDS[0]]) + sum(values[_BUSY_FIELDS[1]])
+    return busy / os.sysconf("SC_CLK_TCK"), len(cores)

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -187,10 +188,26 @@ class Coordinator:
             "generators": generators,
             "missing_reports": sorted(self._generators() - set(self.reports)),
             "transports": transports,
+            "meters": summed_meters(self.reports.values()),
         }
         summary["problems"] = problems(summary)
         latencies = {t: r.latencies_ms for t, r in merged.items()}
         return summary, latencies, {t: r.from_server_ms for t, r in merged.items()}
+
+
+def summed_meters(reports: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each meter's growth over the window (Generator.meters), summed over the generators
+    that read it at both ends."""
+    meters: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for name, reading in (report.get("meters") or {}).items():
+            start, end = reading.get("start"), reading.get("end")
+            if start is None or end is None:
+                continue
+            total = meters.setdefault(name, {})
+            for key, value in end.items():
+                total[key] = total.get(key, 0) + int(value) - int(start.get(key, 0))
+    return meters
 
 
 def problems(summary: dict[str, Any]) -> list[str]:

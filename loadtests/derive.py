@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat_core import Transport
-from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
-from lab.servers import BARE_BROADCAST, CHATLAB
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, CapacityRow, RunRow
+from lab.servers import BARE_BROADCAST, CHATLAB, FLASK_SOCKETIO, SERVERS
 
 from .plan import RunSpec
+
+CLIENT_WIRE_METER = "client_wire"  # loadtests/client_wire.py's meter: bytes at the client
 
 GENERATOR_CPU_LIMIT = 85.0  # percent of one core; above it the run measured the generator
 CONNECTION_TRANSPORTS = ("long_poll", "sse", "websocket")  # whose `open` counts connections
@@ -130,7 +132,8 @@ def derive_row(
 def _fill_from_scenario(
     row: RunRow, spec: RunSpec, scenario: dict[str, Any], samples: Sequence[float]
 ) -> None:
-    counts = scenario.get("transports", {}).get(spec.transport, {})
+    client = spec.client  # what the clients and the server's metrics call the transport
+    counts = scenario.get("transports", {}).get(client, {})
     for name in ("sent", "expected", "delivered", "lost", "duplicated", "out_of_order", "gaps",
                  "resumed", "unexpected", "reconnects", "send_failures", "abandoned"):  # fmt: skip
         setattr(row, name, int(counts.get(name, 0)))
@@ -162,9 +165,15 @@ def _fill_from_scenario(
     row.deliveries_per_s = delivered / seconds if seconds > 0 else 0.0
 
     def delta(key: str) -> int | None:
-        return counter_delta(start, end, spec.transport, key)
+        return counter_delta(start, end, client, key)
 
     bytes_in, bytes_out = delta("bytes_in"), delta("bytes_out")
+    server = SERVERS.get(spec.server)
+    if server is not None and not server.counts_bytes:
+        # counted at the load generator's sockets: what it received is what the server sent
+        row.wire_counted_at = "client"
+        at_client = (scenario.get("meters") or {}).get(CLIENT_WIRE_METER) or {}
+        bytes_in, bytes_out = at_client.get("bytes_out"), at_client.get("bytes_in")
     if bytes_in is not None and bytes_out is not None:
         row.wire_bytes_in, row.wire_bytes_out = bytes_in, bytes_out
         row.wire_bytes_in_per_msg = per(bytes_in, delivered)
@@ -190,7 +199,7 @@ def _fill_from_scenario(
         cpu_per_msg = per(row.server_cpu_s, delivered)
         row.server_cpu_per_msg_us = cpu_per_msg * 1e6 if cpu_per_msg is not None else None
         row.server_rss_bytes = int(end["process"]["rss_bytes"])
-        row.open_connections = int(end.get("transports", {}).get(spec.transport, {}).get("open", 0))
+        row.open_connections = int(end.get("transports", {}).get(client, {}).get("open", 0))
         if spec.transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
             grown = row.server_rss_bytes - row.server_rss_before_bytes
             row.rss_per_connection_bytes = per(grown, row.open_connections)
@@ -291,13 +300,22 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
 
 def add_comparisons(rows: list[RunRow]) -> None:
     """Fill the measured ratios under the same load: every run against chatlab's WebSocket
-    run, and every WebSocket run against the bare broadcast loop's."""
+    run, every WebSocket run against the bare broadcast loop's, and each of chatlab's runs
+    against Flask-SocketIO's over the same transport."""
 
     websocket = {r.load: r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
     bare = {r.load: r for r in rows if r.server == BARE_BROADCAST.name}
+    peer = {(r.load, r.transport): r for r in rows if r.server == FLASK_SOCKETIO.name}
     for row in rows:
         if row.server == BARE_BROADCAST.name:
             continue
+        other = peer.get((row.load, row.transport))
+        if row.server == CHATLAB.name and other is not None and not row.new_connection_per_request:
+            row.peer_run_id = other.run_id
+            row.server_cpu_per_msg_vs_peer = ratio(
+                row.server_cpu_per_msg_us, other.server_cpu_per_msg_us
+            )
+            row.wire_bytes_per_msg_vs_peer = ratio(row.wire_bytes_per_msg, other.wire_bytes_per_msg)
         if row.transport == Transport.WEBSOCKET and (loop := bare.get(row.load)) is not None:
             row.bare_run_id = loop.run_id
             row.server_cpu_per_msg_vs_bare = ratio(
@@ -319,3 +337,40 @@ def ratio(value: float | None, baseline: float | None) -> float | None:
     if value is None or not baseline:
         return None
     return value / baseline
+
+
+def capacity_row(spec: RunSpec, facts: RunFacts, report: dict[str, Any] | None) -> CapacityRow:
+    """A capacity run's row, from its `capacity.json` (loadtests/capacity_shape.py)."""
+    row = CapacityRow(
+        run_id=facts.run_id,
+        server=spec.server,
+        transport=spec.transport,
+        workload=spec.workload,
+        room_size=spec.room_size,
+        send_interval_s=spec.effective_send_interval,
+        header_profile=spec.header_profile,
+        started_at=facts.started_at,
+        ended_at=facts.ended_at,
+        label=spec.label,
+        server_pinned=facts.server_pinned,
+        server_cpus=facts.server_cpus,
+        generator_cpus=facts.generator_cpus,
+        locust_exit_code=facts.locust_exit_code,
+    )
+    if report is not None:
+        result = report["result"]
+        row.plan, row.hold_s = list(report["plan"]), float(report["hold_s"])
+        row.settle_s, row.p99_limit_ms = float(report["settle_s"]), float(report["p99_limit_ms"])
+        row.users, row.at_least = int(result["users"]), bool(result["at_least"])
+        row.stopped_by, row.reason = result["stopped_by"], result["reason"]
+        row.sentence, row.steps = result["sentence"], list(result["steps"])
+    reasons = []
+    if report is None:
+        reasons.append("the capacity run left no result (did Locust start?)")
+    elif row.stopped_by == "plan" and len(row.steps) < len(row.plan):
+        # the result is rewritten after every step: the run ended before its plan did
+        reasons.append(f"the run ended after {len(row.steps)} of its {len(row.plan)} steps")
+    if facts.cores >= 2 and not facts.server_pinned:
+        reasons.append("the server was not pinned to its own core")
+    row.invalid_reasons, row.valid = reasons, not reasons
+    return row

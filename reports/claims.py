@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chat_core import Transport
-from lab.results import RunRow
+from lab.results import CapacityRow, RunRow
+from lab.servers import CHATLAB, FLASK_SOCKETIO, run_label
 
 from . import theory
+from .capacity import GENERATOR, MACHINE, PLAN, CapacityLine
 from .network import hickson, loopback_bases
 from .overhead import WS_ENVELOPE_BYTES
 from .rows import (
@@ -222,7 +224,10 @@ def _connections_per_user(ws: RunRow) -> tuple[float | None, str]:
     return ws.requests / ws.users, f"opened {ws.requests:,} connections for {ws.users:,} users"
 
 
-def all_claims(rows: Sequence[RunRow]) -> list[Claim]:
+def all_claims(rows: Sequence[RunRow], capacity: Sequence[CapacityRow] = ()) -> list[Claim]:
+    """Every claim the rows can be asked about; the claim about scale where the sweep made
+    capacity runs."""
+    scale = [long_polling_at_scale(capacity)] if capacity else []
     return [
         polling_wastes(rows),
         long_poll_reconnects(rows),
@@ -231,7 +236,43 @@ def all_claims(rows: Sequence[RunRow]) -> list[Claim]:
         long_polling_transits(rows),
         push_one_transit(rows),
         fresh_connection_costs_a_handshake(rows),
+        *scale,
     ]
+
+
+def long_polling_at_scale(capacity: Sequence[CapacityRow]) -> Claim:
+    claim = "Once users come in numbers, long polling's server cost is fatal."
+    found = {row.transport: row for row in capacity if row.server == CHATLAB.name}
+    poll, ws = found.get(Transport.LONG_POLL), found.get(Transport.WEBSOCKET)
+    if poll is None or ws is None or not poll.stopped_by or not ws.stopped_by:
+        return Claim(claim, NOT_MEASURED, "Needs capacity runs of chatlab's long polling and "
+                     "WebSocket: `chatlab bench --capacity`.")  # fmt: skip
+    polls, pushes = CapacityLine(poll), CapacityLine(ws)
+    evidence = (
+        f"Stepping the chat's users up on one server core, chatlab's long polling "
+        f"{polls.verdict}, its WebSocket {pushes.verdict}"
+    )
+    if poll.stopped_by in (GENERATOR, MACHINE, PLAN):
+        verdict = INCONCLUSIVE
+        evidence += ": long polling's server had not reached its wall when the run ended."
+    elif poll.users < ws.users:
+        verdict = SUPPORTED
+        evidence += f" ({ws.users / max(poll.users, 1):,.1f}× as many users)."
+    elif ws.stopped_by in (GENERATOR, MACHINE, PLAN):
+        verdict = INCONCLUSIVE
+        evidence += ": WebSocket's server had not reached its wall to compare."
+    else:
+        verdict = CONTRADICTED
+        evidence += "."
+    wall = polls.failed
+    if wall is not None:
+        evidence += (
+            f" Long polling stopped at {wall['users']:,} users: {'; '.join(wall['reasons'])}."
+        )
+    if not (poll.valid and ws.valid):
+        return Claim(claim, INCONCLUSIVE, evidence + " Computed from invalid runs.",
+                     (poll.run_id, ws.run_id))  # fmt: skip
+    return Claim(claim, verdict, evidence, (poll.run_id, ws.run_id))
 
 
 def baseline_comparison(rows: Sequence[RunRow]) -> list[str]:
@@ -244,16 +285,21 @@ def baseline_comparison(rows: Sequence[RunRow]) -> list[str]:
         ]
     base = pick(bases)
     assert base is not None
-    said = []
     same = same_load(rows, base)
-    for transport in Transport:
-        row = pick(r for r in chatlab_rows(same, transport=transport) if r.server_cpu_per_msg_us)
-        if row is None or base.server_cpu_per_msg_us is None:
+    compared = [(label(t), pick(r for r in chatlab_rows(same, transport=t)
+                                if r.server_cpu_per_msg_us)) for t in Transport]  # fmt: skip
+    # the peer beside, where it ran under the same load too
+    compared += [
+        (run_label(r.server, r.transport), r) for r in where(same, server=FLASK_SOCKETIO.name)
+    ]
+    said = []
+    for name, row in compared:
+        if row is None or row.server_cpu_per_msg_us is None or base.server_cpu_per_msg_us is None:
             continue
         ratio = row.server_cpu_per_msg_us / base.server_cpu_per_msg_us
         invalid = "" if row.valid and base.valid else " (from a run marked invalid)"
         said.append(
-            f"{label(transport)}: {row.server_cpu_per_msg_us:,.1f} µs of server CPU per "
+            f"{name}: {row.server_cpu_per_msg_us:,.1f} µs of server CPU per "
             f"delivered message, {ratio:,.1f}× the bare broadcast loop's "
             f"{base.server_cpu_per_msg_us:,.1f} µs ({base.workload}, {base.users} users, rooms "
             f"of {base.room_size}){invalid}."

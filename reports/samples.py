@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lab.results import RunRow
 from lab.run_files import LATENCY_FILE, read_latencies
+from lab.servers import client_name
 
 
 def load_samples(
@@ -19,7 +20,8 @@ def load_samples(
     lab.run_files.FROM_SERVER_FILE for the way out), for the runs that left any."""
     found = {}
     for row in rows:
-        samples = read_latencies(Path(folder) / row.run_id, row.transport, kind)
+        transport = client_name(row.server, row.transport)  # a peer's clients name it theirs
+        samples = read_latencies(Path(folder) / row.run_id, transport, kind)
         if samples:
             found[row.run_id] = samples.tolist()
     return found

@@ -216,15 +216,78 @@ def synthetic_network_rows(rtt: float = 100.0, users: int = 40) -> list[Any]:
     ]  # fmt: skip
 
 
-def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
+def synthetic_peer_rows(chat_rows: list[Any], users: int = 40) -> list[Any]:
+    """Flask-SocketIO's long polling and WebSocket beside `chat_rows` at `users`, paired with
+    chatlab's runs there as the sweep pairs them: chatlab spends 0.75× its CPU per message
+    over long polling (150 against 200 µs) and 0.5× over WebSocket (50 against 100 µs)."""
+    from lab.servers import FLASK_SOCKETIO
+
+    peers = []
+    for transport, cpu in (("long_poll", 200.0), ("websocket", 100.0)):
+        ours = next(r for r in chat_rows if (r.transport, r.users) == (transport, users))
+        peer = synthetic_row(transport, users, server=FLASK_SOCKETIO.name,
+                             run_id=f"synthetic-flask_socketio-{transport}-chat-{users}",
+                             delivered=ours.delivered, sent=ours.sent, expected=ours.expected,
+                             latency_p50_ms=ours.latency_p50_ms * 2,
+                             latency_p99_ms=ours.latency_p99_ms * 2,
+                             wire_bytes_per_msg=ours.wire_bytes_per_msg, wire_counted_at="client",
+                             server_cpu_per_msg_us=cpu)  # fmt: skip
+        ours.peer_run_id = peer.run_id
+        ours.server_cpu_per_msg_vs_peer = ours.server_cpu_per_msg_us / cpu
+        peers.append(peer)
+    return peers
+
+
+def synthetic_capacity_rows() -> list[Any]:
+    """Capacity runs: chatlab's long polling held 1,000 (its core full at 2,000), its
+    WebSocket at least 2,000 (the generator ran out at 4,000), Flask-SocketIO's long polling
+    500 (p99 over the limit at 1,000)."""
+    from lab.results import CapacityRow
+
+    def step(users: int, cpu: float, counted: bool = True, why: tuple = (),
+             generator: float = 30.0) -> dict:  # fmt: skip
+        return {"users": users, "counted": counted, "reasons": list(why),
+                "generator_limited": generator >= 85, "p50_ms": 5.0, "p99_ms": 40.0,
+                "server_cpu_percent": cpu, "generator_cpu_percent": generator,
+                "deliveries_per_s": users * 1.8, "lost": 0}  # fmt: skip
+
+    def run(server: str, transport: str, users: int, stopped_by: str, steps: list) -> Any:
+        return CapacityRow(
+            run_id=f"synthetic-{server}-{transport}-capacity", server=server,
+            transport=transport, workload="chat", room_size=10, send_interval_s=5.0,
+            header_profile="minimal", started_at="2000-01-01T00:00:00Z",
+            ended_at="2000-01-01T00:01:00Z", plan=[500, 1000, 2000, 4000], hold_s=4.0,
+            settle_s=5.0, p99_limit_ms=250.0, users=users, at_least=stopped_by != "server",
+            stopped_by=stopped_by, reason="; ".join(steps[-1]["reasons"]),
+            sentence=f"{users:,} users ({stopped_by})", steps=steps, server_pinned=True,
+        )  # fmt: skip
+
+    full = ("the server's core full (97%)",)
+    return [
+        run("chatlab", "long_poll", 1000, "server",
+            [step(500, 40.0), step(1000, 80.0), step(2000, 97.0, False, full)]),
+        run("chatlab", "websocket", 2000, "generator",
+            [step(500, 5.0), step(1000, 10.0), step(2000, 20.0),
+             step(4000, 40.0, False, ("the load generator at 90% of its core (limit 85%)",),
+                  generator=90.0)]),
+        run("flask_socketio", "long_poll", 500, "server",
+            [step(500, 60.0), step(1000, 90.0, False, ("p99 400 ms, over 250 ms",))]),
+    ]  # fmt: skip
+
+
+def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True,
+                          capacity: list[Any] | None = None,
+                          environment: dict[str, Any] | None = None) -> Path:  # fmt: skip
     """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
     from array import array
 
     from lab.results import write_summary
     from lab.run_files import write_latencies
+    from lab.servers import client_name
 
-    write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
+    made_up = {"synthetic": True, "note": "made up by tests/conftest.py", **(environment or {})}
+    write_summary(folder, made_up, rows, capacity)
     if samples:
         rng = random.Random(7)
         for row in rows:
@@ -233,14 +296,18 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
             run_dir = folder / row.run_id
             run_dir.mkdir(parents=True, exist_ok=True)
             values = array("f", (row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)))
-            write_latencies(run_dir, row.transport, values)
+            write_latencies(run_dir, client_name(row.server, row.transport), values)
     return folder
 
 
 @pytest.fixture
 def synthetic_sweep(tmp_path: Path) -> Path:
-    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples."""
-    return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z", synthetic_chat_rows())
+    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples, Flask-SocketIO
+    beside chatlab at 40 users, and capacity runs."""
+    rows = synthetic_chat_rows()
+    return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z",
+                                 rows + synthetic_peer_rows(rows),
+                                 capacity=synthetic_capacity_rows())  # fmt: skip
 
 
 # --- browser pages ---

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lab.results import read_summary
+from lab.results import read_capacity, read_summary
 from lab.run_files import read_latencies
+from lab.servers import client_name
+from reports.build import build_report
+from reports.capacity import CapacityLine
 
 
 def run_sweep(here: Path, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
@@ -29,8 +32,10 @@ def run_sweep(here: Path, *options: str) -> tuple[subprocess.CompletedProcess, P
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     here = tmp_path_factory.mktemp("sweep")  # `--results-root` relative to where it runs
-    return run_sweep(here, "--transports", "short_poll,long_poll,sse,websocket,bare_broadcast",
-                     "--users", "8", "--send-interval", "0.5", "--duration", "2")  # fmt: skip
+    # chatlab's four, the bare loop, and Flask-SocketIO's two (spelled as their clients are)
+    return run_sweep(here, "--transports", "short_poll,long_poll,sse,websocket,bare_broadcast,"
+                     "socketio_websocket,socketio_polling", "--users", "8", "--send-interval",
+                     "0.5", "--duration", "2")  # fmt: skip
 
 
 def test_the_sweep_writes_its_files(sweep):
@@ -39,6 +44,7 @@ def test_the_sweep_writes_its_files(sweep):
     assert [(row.server, row.transport) for row in rows] == [
         ("chatlab", "short_poll"), ("chatlab", "long_poll"), ("chatlab", "sse"),
         ("chatlab", "websocket"), ("bare_broadcast", "websocket"),
+        ("flask_socketio", "websocket"), ("flask_socketio", "long_poll"),
     ]  # fmt: skip
     with (folder / "summary.csv").open() as table:
         assert [line["run_id"] for line in csv.DictReader(table)] == [r.run_id for r in rows]
@@ -49,7 +55,9 @@ def test_the_sweep_writes_its_files(sweep):
         run = folder / row.run_id
         for name in ("locust.json", "scenario.json", "server.stderr", "locust.stdout"):
             assert (run / name).exists(), f"{row.run_id}/{name}"
-        assert len(read_latencies(run, row.transport)) == row.latency_samples
+        assert len(read_latencies(run, client_name(row.server, row.transport))) == (
+            row.latency_samples
+        )
     assert json.loads((folder / "targets.json").read_text())
 
 
@@ -74,6 +82,8 @@ def test_every_number_is_present_and_sane(sweep):
         assert row.wire_bytes_out_per_msg > row.payload_bytes_per_msg
         assert row.wire_bytes_in_per_msg > 0
         assert row.server_delivered >= row.window_delivered
+        # Flask-SocketIO counts no bytes: the generator's sockets did, over the same window
+        assert row.wire_counted_at == ("client" if row.server == "flask_socketio" else "server")
 
 
 def test_polling_rows_count_requests_and_empty_polls(sweep):
@@ -99,6 +109,55 @@ def test_the_ratios_are_measured_within_the_sweep(sweep):
     assert websocket.bare_run_id == rows["bare_broadcast", "websocket"].run_id
     assert websocket.server_cpu_per_msg_vs_bare > 0
     assert "Measured ratios:" in done.stdout and "bare broadcast loop" in done.stdout
+    for transport in ("long_poll", "websocket"):  # each beside its Flask-SocketIO counterpart
+        ours, peer = rows["chatlab", transport], rows["flask_socketio", transport]
+        assert ours.peer_run_id == peer.run_id
+        assert ours.server_cpu_per_msg_vs_peer == pytest.approx(
+            ours.server_cpu_per_msg_us / peer.server_cpu_per_msg_us
+        )
+        assert peer.open_connections == 8  # the peer's own count, under its clients' name
+    polling = rows["flask_socketio", "long_poll"]
+    assert polling.requests > polling.polls > 0
+    assert "of Flask-SocketIO, long polling" in done.stdout
+
+
+def test_the_report_sets_each_transport_beside_flask_socketio(sweep):
+    _, folder = sweep
+    summary = (build_report(folder).parent / "summary.md").read_text()
+    section = summary.split("## chatlab beside Flask-SocketIO")[1].split("\n## ")[0]
+    assert "| long polling, chatlab vs Flask-SocketIO |" in section
+    assert "| WebSocket, chatlab vs Flask-SocketIO |" in section
+    assert "the transport's cost" in section and "counted on the client side" in section
+
+
+def test_a_capacity_run_steps_up_until_the_plan_ends_and_lands_in_the_summary(tmp_path: Path):
+    # rooms of 10 (the chat's), steps of 10 and 20 users, each measured 1.5 s
+    options = ["--transports", "socketio_websocket", "--users", "10,20", "--send-interval", "0.5"]
+    done, folder = run_sweep(tmp_path, "--capacity", *options, "--duration", "1.5")
+    assert read_summary(folder)[1] == []
+    (row,) = read_capacity(folder)
+    assert (row.server, row.transport, row.plan) == ("flask_socketio", "websocket", [10, 20])
+    assert row.valid, row.invalid_reasons
+    # both steps on an idle machine; on a shared one another process may crowd the server's
+    # core first (its step then says so): the result is whatever the steps said, in order
+    counted = [step["users"] for step in row.steps if step["counted"]]
+    assert [step["users"] for step in row.steps] == [10, 20][: len(counted) + 1]
+    assert row.users == (counted[-1] if counted else 0)
+    assert (
+        row.stopped_by == "plan" if counted == [10, 20] else row.stopped_by in ("server", "machine")
+    )
+    for step in row.steps:
+        assert step["counted"] == (not step["reasons"]) and step["lost"] == 0
+        assert 0 < step["p99_ms"] and 0 < step["server_cpu_percent"] < 95  # the peer's process
+        # its core busy in all holds at least the server's own share (ticks of 10 ms)
+        assert step["core_busy_percent"] >= step["server_cpu_percent"] - 5
+    assert "Capacity (the largest user count that still counted):" in done.stdout
+    assert f"Flask-SocketIO, WebSocket: {row.sentence}" in done.stdout
+    targets = json.loads((folder / "targets.json").read_text())
+    assert any(t["target"].startswith("capacity over WebSocket") for t in targets)
+    summary = (build_report(folder).parent / "summary.md").read_text()
+    assert "## Capacity: where each transport hits the wall" in summary
+    assert f"| WebSocket, Flask-SocketIO | {CapacityLine(row).verdict} |" in summary
 
 
 # -- over an emulated link ------------------------------------------------------------------

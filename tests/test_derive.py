@@ -10,6 +10,7 @@ from conftest import synthetic_row
 from loadtests.derive import (
     RunFacts,
     add_comparisons,
+    capacity_row,
     counter_delta,
     derive_row,
     latency_summary,
@@ -265,3 +266,70 @@ def test_the_printed_ratios_say_which_network_and_which_connections_they_compare
     assert line.startswith("chat, 50 users, rooms of 10, over a 100 ms round trip — ")
     assert "every 1 s 3.0× the bytes, 6.0× the CPU" in line
     assert "every 1 s, a new connection per poll 4.0× the bytes, 7.0× the CPU" in line
+
+
+def test_a_peer_run_counts_under_its_clients_name_and_its_bytes_at_the_client():
+    spec = RunSpec.of("socketio_polling", "chat", 100, window=10.0)
+    scenario = _scenario()
+    for moment in ("server_start", "server_end"):  # the peer's metrics hold no bytes
+        counters = scenario[moment]["transports"].pop("short_poll")
+        for key in ("bytes_in", "bytes_out", "segs_in", "segs_out"):
+            counters.pop(key)
+        scenario[moment]["transports"]["socketio_polling"] = counters
+    scenario["transports"] = {"socketio_polling": scenario["transports"]["short_poll"]}
+    # the generator's sockets: what they took in is what the server sent
+    scenario["meters"] = {"client_wire": {"bytes_in": 800_000, "bytes_out": 240_000}}
+    row = derive_row(spec, FACTS, scenario, SAMPLES, [])
+    assert (row.server, row.transport, row.wire_counted_at) == ("flask_socketio", "long_poll",
+                                                                "client")  # fmt: skip
+    assert (row.wire_bytes_in, row.wire_bytes_out) == (240_000, 800_000)
+    assert row.wire_bytes_per_msg == 1_040_000 / 800
+    assert row.tcpip_overhead_per_msg_estimate is None  # no segment counts at the client
+    assert (row.requests, row.polls, row.server_delivered) == (2000, 1600, 800)
+    assert row.server_cpu_per_msg_us == pytest.approx(0.4 / 800 * 1e6)
+    assert row.delivered == 1000 and row.valid, row.invalid_reasons
+    chatlab = derive_row(SPEC, FACTS, _scenario(), SAMPLES, [])
+    assert chatlab.wire_counted_at == "server" and chatlab.wire_bytes_in == 400_000
+
+
+def test_chatlab_is_compared_with_flask_socketio_over_the_same_transport_and_load():
+    rows = [
+        synthetic_row("long_poll", 100, run_id="lp", server_cpu_per_msg_us=90.0,
+                      wire_bytes_per_msg=500.0),
+        synthetic_row("long_poll", 100, run_id="peer-lp", server="flask_socketio",
+                      server_cpu_per_msg_us=100.0, wire_bytes_per_msg=400.0),
+        synthetic_row("websocket", 100, run_id="ws", server_cpu_per_msg_us=40.0),
+        synthetic_row("websocket", 300, run_id="peer-ws-300", server="flask_socketio",
+                      server_cpu_per_msg_us=100.0),
+    ]  # fmt: skip
+    add_comparisons(rows)
+    lp, peer, ws, other = rows
+    assert (lp.peer_run_id, lp.server_cpu_per_msg_vs_peer) == ("peer-lp", 0.9)
+    assert lp.wire_bytes_per_msg_vs_peer == 1.25
+    assert ws.peer_run_id == "" and ws.server_cpu_per_msg_vs_peer is None  # not the same load
+    assert peer.peer_run_id == "" and peer.websocket_run_id == "ws"  # against chatlab's WS
+
+
+CAPACITY_REPORT = {"plan": [10, 20, 40], "hold_s": 1.5, "settle_s": 0.5, "drain_s": 2.0,
+                   "p99_limit_ms": 250.0,
+                   "result": {"users": 20, "at_least": False, "stopped_by": "server",
+                              "reason": "p99 300 ms, over 250 ms", "sentence": "20 users; …",
+                              "steps": [{"users": 10, "counted": True},
+                                        {"users": 20, "counted": True},
+                                        {"users": 40, "counted": False}]}}  # fmt: skip
+
+
+def test_a_capacity_runs_row_is_its_result_and_is_invalid_when_it_ended_early():
+    spec = RunSpec.of("socketio_websocket", "chat", 40, window=1.5, capacity=(10, 2.0, 40))
+    row = capacity_row(spec, FACTS, CAPACITY_REPORT)
+    assert (row.server, row.transport) == ("flask_socketio", "websocket")
+    assert (row.users, row.stopped_by) == (20, "server")
+    assert row.plan == [10, 20, 40] and len(row.steps) == 3 and row.valid
+    result = CAPACITY_REPORT["result"]
+    partial = {**CAPACITY_REPORT, "result": {**result, "stopped_by": "plan",
+                                             "steps": result["steps"][:2]}}  # fmt: skip
+    assert capacity_row(spec, FACTS, partial).invalid_reasons == [
+        "the run ended after 2 of its 3 steps"
+    ]
+    missing = capacity_row(spec, FACTS, None)
+    assert not missing.valid and "left no result" in missing.invalid_reasons[0]

@@ -214,3 +214,74 @@ def test_a_new_connection_per_request_is_a_flag_of_the_scenario():
     assert ScenarioOptions.from_parsed(ui).new_connection_per_request is False
     ui.new_connection_per_request = "true"
     assert ScenarioOptions.from_parsed(ui).new_connection_per_request is True
+
+
+# -- Flask-SocketIO as a peer, and capacity ------------------------------------------------
+
+
+def test_flask_socketio_is_chosen_by_its_clients_names_and_runs_its_own_locustfiles():
+    runs = plan_of("--transports", "socketio_polling,socketio_websocket,long_poll", "--users", "5")
+    assert [(s.server, s.transport, s.locustfile) for s in runs] == [
+        ("flask_socketio", "long_poll", "socketio_polling.py"),
+        ("flask_socketio", "websocket", "socketio_websocket.py"),
+        ("chatlab", "long_poll", "long_poll.py"),
+    ]  # fmt: skip
+    assert [s.client for s in runs] == ["socketio_polling", "socketio_websocket", "long_poll"]
+    assert runs[0].run_name(1) == "01-flask_socketio-long_poll-chat-u5"
+    assert plan_of("--transports", "flask_socketio:websocket")[0].client == "socketio_websocket"
+    # a new connection per poll is chatlab's clients' knob only
+    fresh = plan_of("--transports", "socketio_polling,long_poll", "--users", "5",
+                    "--new-connection")  # fmt: skip
+    assert [s.new_connection for s in fresh] == [False, True]
+
+
+def test_the_presets_run_each_transport_beside_its_flask_socketio_counterpart():
+    quick = [s for s in plan.quick() if s.server == "flask_socketio"]
+    assert [(s.transport, s.workload, s.users, s.window) for s in quick] == [
+        ("long_poll", "chat", 200, 2.5), ("websocket", "chat", 200, 2.5),
+    ]  # fmt: skip
+    default = plan.default()
+    peers = {(s.transport, s.users, s.room_size) for s in default
+             if s.server == "flask_socketio" and s.capacity is None}  # fmt: skip
+    chatlab = {(s.transport, s.users, s.room_size) for s in default if s.server == "chatlab"}
+    assert peers == {("long_poll", 300, 10), ("websocket", 300, 10), ("long_poll", 1000, 10),
+                     ("websocket", 1000, 10), ("websocket", 100, 100)}  # fmt: skip
+    assert peers <= chatlab  # each under a load chatlab's transport runs too
+    room = {s.server for s in default if s.room_size == 100}
+    assert room == {"chatlab", "bare_broadcast", "flask_socketio"}
+    targets = {(s.server, s.transport) for s in plan.targets() if s.server == "flask_socketio"}
+    assert targets == {("flask_socketio", "long_poll"), ("flask_socketio", "websocket")}
+
+
+def test_the_default_preset_ends_with_a_capacity_run_per_transport_of_both_servers():
+    capacity = [s for s in plan.default() if s.capacity is not None]
+    assert {(s.server, s.transport) for s in capacity} == {
+        *(("chatlab", t) for t in plan.TRANSPORTS),
+        ("flask_socketio", "long_poll"), ("flask_socketio", "websocket"),
+    }  # fmt: skip
+    assert all(s.workload == "chat" and s.capacity == plan.CAPACITY_STEPS for s in capacity)
+    assert plan.default()[-len(capacity) :] == capacity
+    assert capacity[0].run_name(40) == "40-short_poll-chat-capacity"
+
+
+def test_capacity_takes_its_steps_from_users_and_its_hold_from_duration(tmp_path: Path):
+    assert len(plan_of("--capacity")) == 6
+    chosen = ["--transports", "websocket,socketio_polling", "--users", "10,40"]
+    runs = plan_of("--capacity", *chosen, "--duration", "1.5", "--send-interval", "0.5",
+                   "--rtt", "100")  # fmt: skip
+    assert [(s.server, s.capacity, s.window, s.rtt_ms) for s in runs] == [
+        ("chatlab", (10, 2.0, 40), 1.5, None), ("flask_socketio", (10, 2.0, 40), 1.5, None),
+    ]  # fmt: skip
+    arguments = bench.locust_arguments(runs[1], "http://127.0.0.1:1", tmp_path)
+    assert arguments[1].endswith("loadtests/socketio_polling.py,"
+                                 f"{bench.LOADTESTS / plan.CAPACITY_SHAPE}")  # fmt: skip
+    assert "-u" not in arguments and "-t" not in arguments
+    assert {"--capacity-start=10", "--capacity-largest=40", "--capacity-hold=1.5",
+            "--lab-window=0", "--capacity-p99-ms=250"} <= set(arguments)  # fmt: skip
+    # short polling's messages wait up to an interval by design: its limit is that much more
+    polls = plan_of("--capacity", "--transports", "short_poll", "--users", "10")[0]
+    assert "--capacity-p99-ms=1250" in bench.locust_arguments(polls, "http://x", tmp_path)
+    # the sweep waits for every step's longest set-up, settling, hold and drain
+    assert 3 * (0.5 + 1.5 + 30) < bench.time_limit(runs[1], arguments) < 300
+    with pytest.raises(SystemExit):
+        plan_of("--capacity", "--quick")
