@@ -169,9 +169,11 @@ POLL_S = 0.2
 @pytest.fixture(scope="module")
 def linked_sweep(tmp_path_factory: pytest.TempPathFactory) -> list:
     here = tmp_path_factory.mktemp("linked")
+    # a send a second each: at the chat's 5 s, 8 users sent ~3 messages in the 2 s window,
+    # and now and then none arrived inside it
     _, folder = run_sweep(here, "--transports", "websocket,short_poll", "--users", "8",
                           "--rtt", f"{RTT_MS:g}", "--poll-interval", f"{POLL_S:g}",
-                          "--duration", "2")  # fmt: skip
+                          "--send-interval", "1", "--duration", "2")  # fmt: skip
     return read_summary(folder)[1]
 
 
@@ -205,7 +207,7 @@ def test_the_link_counts_the_same_bytes_as_the_server_and_its_cpu_is_the_generat
 
 def test_a_new_connection_per_poll_pays_the_handshake(tmp_path: Path) -> None:
     _, folder = run_sweep(tmp_path, "--transports", "short_poll", "--users", "8", "--rtt", "100",
-                          "--new-connection", "--duration", "2")  # fmt: skip
+                          "--new-connection", "--send-interval", "1", "--duration", "2")  # fmt: skip
     (row,) = read_summary(folder)[1]
     assert row.valid, row.invalid_reasons
     assert row.new_connection_per_request
