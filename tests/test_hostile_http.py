@@ -65,8 +65,8 @@ class TimedClient:
         began, ended = during
         inside = [s for at, s in self.samples if began <= at <= ended]
         assert not self.failures, self.failures[:5]
-        assert len(inside) >= 3, f"too few polls during the probe: {len(inside)}"
         assert self.worst * 1000 < WORST_MS, f"worst poll {self.worst * 1000:.0f} ms"
+        assert len(inside) >= 3, f"too few polls during the probe: {len(inside)}"
 
 
 @contextmanager

@@ -28,8 +28,11 @@ stalled every other client 1.4-2.2 s).
 
 Every refusal is the protocol's error body (`{"error": code, "detail": sentence}`) with
 `Connection: close`; a connection idle past its deadline is closed without a word.
-Parsing stays pywsgi's (its request line, `email.parser` for headers), with the header lines
-read here under a byte budget: h11 would parse the same bytes with more Python per request.
+Parsing stays pywsgi's (its request line, `email.parser` for headers, its chunked decoder),
+with the header lines read here under a byte budget and the checks added around it: nothing
+on the hot path is parsed twice (the cost, measured with /work/bench/ab.sh, is in
+docs/MEASURING.md's terms: CPU per delivered message, long polling, 20 users; see the
+branch's report).
 """
 
 import email.parser
@@ -39,6 +42,7 @@ from io import BytesIO
 from typing import Any
 
 import gevent
+from gevent import get_hub, getcurrent
 from gevent.pywsgi import MAX_REQUEST_LINE, Input, OldMessage, WSGIHandler
 
 from chat_core import ErrorCode
@@ -50,7 +54,7 @@ MAX_HEADERS = 100  # header lines in one request, as Python's http.client allows
 # Requests one connection is served in a row before it yields a loop iteration to others: a
 # poll answer takes ~0.2-0.4 ms of CPU here, so a turn holds the loop ~1-2 ms.
 FAIR_TURN = 4
-_NEXT_ITERATION = 1e-6  # a timer, unlike sleep(0), lets the loop poll for I/O first
+_NEXT_ITERATION = 1e-6  # a timer, unlike sleep(0), fires only after the loop has polled for I/O
 _REFUSAL_LINGER = 0.5  # seconds to read what a refused client still sends, so it sees the answer
 _LINGER_BYTES = 256 * 1024
 # Connections cut or refused between two trims of the heap: a crowd of them leaves freed memory
@@ -129,22 +133,45 @@ def check_framing(headers: OldMessage, http_version: str) -> None:
             headers["Content-Length"] = value
 
 
+class _Expired(BaseException):
+    """A deadline of the connection passed; raised into its greenlet, which was waiting."""
+
+
+class _Deadline:
+    """A libev timer that throws `_Expired` into the connection's greenlet; kept for the
+    connection's life and restarted for each request (start and stop cost ~0.6 µs here,
+    gevent.Timeout's ~1.7 µs: it re-reads the clock and checks its arguments each time)."""
+
+    __slots__ = ("timer", "greenlet")
+
+    def __init__(self, seconds: float) -> None:
+        self.timer = get_hub().loop.timer(seconds)
+        self.greenlet = getcurrent()
+
+    def start(self) -> None:
+        # the loop's time is at most a loop iteration old: close enough for seconds
+        self.timer.start(self.greenlet.throw, _Expired, update=False)
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def close(self) -> None:
+        self.timer.close()
+
+
 class GuardedReading(WSGIHandler):
     """Mix in before pywsgi's handler (see the module's docstring)."""
 
     _served = 0
-    _waiting = None  # gevent.Timeout: for the first byte of the next request
-    _arriving = None  # gevent.Timeout: for the rest of the request
     _body: bytes | None = None
     _cut = False  # refused, or timed out: this connection's client was not a normal one
-
     _limits = RequestLimits()
 
     def handle(self) -> None:
         limits = self._limits = getattr(self.server, "request_limits", None) or RequestLimits()
-        self._arriving = gevent.Timeout(limits.request_timeout)
-        idle = limits.keepalive_timeout
-        self._waiting = gevent.Timeout(idle) if idle != limits.request_timeout else self._arriving
+        self._arriving = _Deadline(limits.request_timeout)  # for the rest of a request
+        self._waiting = _Deadline(limits.keepalive_timeout)  # for a next request's first byte
+        self._turn = get_hub().loop.timer(_NEXT_ITERATION)
         try:
             super().handle()
         finally:
@@ -154,15 +181,15 @@ class GuardedReading(WSGIHandler):
                     _cuts.count = 0
                     give_back_freed_memory()
             self._arriving.close()
-            if self._waiting is not self._arriving:
-                self._waiting.close()
+            self._waiting.close()
+            self._turn.close()
 
     def handle_one_request(self):  # noqa: ANN201 - pywsgi's own protocol of return values
         if self.rfile.closed:
             return None
         self._served += 1
         if self._served % FAIR_TURN == 0:
-            gevent.sleep(_NEXT_ITERATION)
+            get_hub().wait(self._turn)
         first_byte = self._arriving if self._served == 1 else self._waiting
         arriving = False
         try:
@@ -171,17 +198,14 @@ class GuardedReading(WSGIHandler):
                 if not self.rfile.peek(1):
                     return None  # the client closed between requests
             finally:
-                first_byte.cancel()
+                first_byte.stop()
             arriving = True
             self._arriving.start()
             try:
                 self._read_request()
             finally:
-                self._arriving.cancel()
-        except gevent.Timeout as timeout:
-            if timeout is not first_byte and timeout is not self._arriving:
-                raise
-            timeout.__traceback__ = None  # the timer is kept: so would its frames be
+                self._arriving.stop()
+        except _Expired:
             self._cut = True
             if not arriving:
                 return None  # idle: closed without a word
