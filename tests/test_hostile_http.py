@@ -64,6 +64,8 @@ class TimedClient:
     def assert_unharmed(self, during: tuple[float, float]) -> None:
         began, ended = during
         inside = [s for at, s in self.samples if began <= at <= ended]
+        worst_ms = self.worst * 1000
+        print(f"normal client: {len(inside)} polls during the probe, worst {worst_ms:.1f} ms")
         assert not self.failures, self.failures[:5]
         assert self.worst * 1000 < WORST_MS, f"worst poll {self.worst * 1000:.0f} ms"
         assert len(inside) >= 3, f"too few polls during the probe: {len(inside)}"
@@ -180,6 +182,7 @@ def test_pipelined_requests_wait_their_turn_behind_other_clients(server_factory)
         reader.join(60)
         ended = time.time()
     sock.close()
+    print(f"pipelined: {count} polls answered in {ended - began:.2f} s")
     assert got.count(b"HTTP/1.1 200 ") == count
     normal.assert_unharmed((began, ended))
 
@@ -228,6 +231,7 @@ def test_huge_unfinished_heads_are_refused_and_their_memory_comes_back(server_fa
         ((status, body),) = answers(result)
         assert status == 431 and json.loads(body)["error"] == "too_large"
     peak = max(peaks)
+    print(f"heads: +{(peak - before) / MiB:.1f} MiB at the peak, +{(after - before) / MiB:.1f}")
     assert peak - before < 8 * MiB, f"+{(peak - before) / MiB:.1f} MiB at the peak"
     assert after - before < 4 * MiB, f"+{(after - before) / MiB:.1f} MiB after"
     normal.assert_unharmed((began, ended))
@@ -285,7 +289,9 @@ def test_slowloris_heads_are_cut_at_the_request_deadline(server_factory):
             assert min(cut.values()) > deadline - 0.5
             assert {answers(data)[0][0] for data in cut} == {408}
             after.append(rss(server))
+            print(f"slowloris: cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s")
         ended = time.time()
+    print(f"slowloris: +{(max(after) - before) / MiB:.1f} MiB after")
     for kept in after:
         assert kept - before < 2 * MiB, f"+{(kept - before) / MiB:.1f} MiB"
     normal.assert_unharmed((began, ended))
@@ -490,7 +496,8 @@ def test_an_sse_stream_whose_client_has_gone_ends_at_once(server_factory):
         _read_until(sock, b"retry: 2000")
         sock.close()
         ended = lambda: server.metrics()["transports"]["sse"]["open"] == 0  # noqa: E731
-        wait_for(ended, 2.0, "the stream ended")
+        took = wait_for(ended, 2.0, "the stream ended")
+        print(f"sse: ended {took * 1000:.0f} ms after the client closed")
         # its place among the session's streams is free again
         again = api.get("/api/stream", stream=True, timeout=10)
         assert again.status_code == 200

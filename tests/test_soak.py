@@ -124,5 +124,8 @@ def test_memory_stays_flat_once_retention_is_full(server_factory):
     assert len(settled) >= 30
     growth = _slope(settled) * (SECONDS - WARM_UP)
     spread = max(m for _, m in settled) - min(m for _, m in settled)
+    first, last = samples[0][1], samples[-1][1]
+    print(f"soak: {delivered}, RSS {first:.1f} → {last:.1f} MiB, settled growth {growth:+.2f} MiB,"
+          f" spread {spread:.2f} MiB")  # fmt: skip
     assert growth < 1.5, f"RSS grew {growth:.2f} MiB over the settled part: {settled}"
     assert spread < 4.0, f"RSS spread {spread:.2f} MiB once settled: {settled}"
