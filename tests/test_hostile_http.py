@@ -65,9 +65,10 @@ class TimedClient:
         began, ended = during
         inside = [s for at, s in self.samples if began <= at <= ended]
         worst_ms = self.worst * 1000
+        slow = [(round(at - began, 2), round(s * 1000)) for at, s in self.samples if s > 0.1]
         print(f"normal client: {len(inside)} polls during the probe, worst {worst_ms:.1f} ms")
         assert not self.failures, self.failures[:5]
-        assert self.worst * 1000 < WORST_MS, f"worst poll {self.worst * 1000:.0f} ms"
+        assert worst_ms < WORST_MS, f"worst poll {worst_ms:.0f} ms; (s into the probe, ms): {slow}"
         assert len(inside) >= 3, f"too few polls during the probe: {len(inside)}"
 
 
@@ -280,7 +281,6 @@ def test_slowloris_heads_are_cut_at_the_request_deadline(server_factory):
     deadline = 1.5
     server = server_factory(REQUEST_TIMEOUT=deadline)
     before = warmed_rss(server, 500)
-    after = []
     with timed(server) as normal:
         began = time.time()
         for _ in range(2):  # the second round must not keep what the first left
@@ -288,12 +288,11 @@ def test_slowloris_heads_are_cut_at_the_request_deadline(server_factory):
             assert max(cut.values()) < deadline + 2
             assert min(cut.values()) > deadline - 0.5
             assert {answers(data)[0][0] for data in cut} == {408}
-            after.append(rss(server))
             print(f"slowloris: cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s")
+            # and what they held comes back (a trim follows a crowd of cut connections)
+            took = wait_for(lambda: rss(server) - before < 2 * MiB, 5, "the memory came back")
+            print(f"slowloris: memory back {took:.2f} s after the last cut")
         ended = time.time()
-    print(f"slowloris: +{(max(after) - before) / MiB:.1f} MiB after")
-    for kept in after:
-        assert kept - before < 2 * MiB, f"+{(kept - before) / MiB:.1f} MiB"
     normal.assert_unharmed((began, ended))
 
 
@@ -305,6 +304,20 @@ def test_an_idle_keep_alive_connection_is_closed_but_a_long_poll_is_not(server_f
     began = time.monotonic()
     ((status, _),) = answers(read_to_end(sock, timeout=5))  # the server closes, not the client
     assert status == 200 and 0.8 < time.monotonic() - began < 3
+    sock.close()
+    # a connection in use is not idle: steady requests (and heads in two halves) for longer
+    # than either deadline, all on one connection
+    sock = connect(server)
+    head, tail = poll_request(api)[:20], poll_request(api)[20:]
+    started = time.monotonic()
+    served = 0
+    while time.monotonic() - started < 3.0:
+        sock.sendall(head)
+        time.sleep(0.15)  # the client's own pace: half a head, then the rest
+        sock.sendall(tail)
+        served += len(answers(_read_until(sock, b"}")))
+        time.sleep(0.3)
+    assert served >= 5
     sock.close()
     # waiting in the app is no idling: a 2 s long poll answers after the 1 s deadlines
     sock = connect(server)

@@ -64,6 +64,7 @@ _LINGER_BYTES = 256 * 1024
 # Connections cut or refused between two trims of the heap: a crowd of them leaves freed memory
 # that glibc keeps (500 slowloris connections: +5 MiB kept after they were cut, each round).
 TRIM_AFTER_CUTS = 100
+_TRIM_DELAY = 1.0
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
             414: "URI Too Long", 431: "Request Header Fields Too Large"}  # fmt: skip
 
@@ -142,19 +143,24 @@ class _Expired(BaseException):
 
 
 class _Deadline:
-    """A libev timer that throws `_Expired` into the connection's greenlet; kept for the
-    connection's life and restarted for each request (start and stop cost ~0.6 µs here,
-    gevent.Timeout's ~1.7 µs: it re-reads the clock and checks its arguments each time)."""
+    """A timer that throws `_Expired` into the connection's greenlet; kept for the
+    connection's life and restarted for each request (~0.6 µs a start and stop here;
+    gevent.Timeout's ~1.7 µs: it re-reads the clock and checks its arguments each time).
+
+    Restarted with `again`, from its repeat interval: libev's plain start after a stop
+    resumes with the time that was *left* (ev_timer_stop keeps the remainder), so a
+    keep-alive deadline restarted per request ran out 30 s after the connection opened,
+    whatever its traffic (gevent.Timeout, reused, does the same)."""
 
     __slots__ = ("timer", "greenlet")
 
     def __init__(self, seconds: float) -> None:
-        self.timer = get_hub().loop.timer(seconds)
+        self.timer = get_hub().loop.timer(0.0, seconds)
         self.greenlet = getcurrent()
 
     def start(self) -> None:
         # the loop's time is at most a loop iteration old: close enough for seconds
-        self.timer.start(self.greenlet.throw, _Expired, update=False)
+        self.timer.again(self.greenlet.throw, _Expired, update=False)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -210,7 +216,9 @@ class GuardedReading(WSGIHandler):
             self._cut = True
             if not arriving:
                 return None  # idle: closed without a word
-            return self._refuse(Refusal(408, ErrorCode.BAD_REQUEST, _late(self._limits)))
+            # what was sent of the head has been read: no lingering needed for the answer
+            late = Refusal(408, ErrorCode.BAD_REQUEST, _late(self._limits))
+            return self._refuse(late, linger=False)
         except Refusal as refusal:
             return self._refuse(refusal)
         except (_ClientGone, OSError):
@@ -296,10 +304,17 @@ class GuardedReading(WSGIHandler):
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return environ
 
-    def _refuse(self, refusal: Refusal) -> None:
+    def _refuse(self, refusal: Refusal, linger: bool = True) -> None:
         """Answer, stop writing, and read what the client still sends for a moment (so that
         its kernel does not see a reset before our answer), within bounds; then close."""
         self.close_connection = self._cut = True
+        if not linger:
+            self.socket.settimeout(0.0)  # one try: if it does not fit, no answer
+            try:
+                self.socket.send(refusal.response())
+            except OSError:
+                pass
+            return None
         linger = gevent.Timeout(_REFUSAL_LINGER)
         try:
             with linger:
@@ -321,14 +336,23 @@ class GuardedReading(WSGIHandler):
 
 
 _cuts_since_trim = 0
+_trim_pending = False
 
 
 def _count_a_cut() -> None:
-    global _cuts_since_trim
+    """A trim a moment after the hundredth cut connection, once that crowd's handlers and
+    buffers are gone too; at most one pending at a time."""
+    global _cuts_since_trim, _trim_pending
     _cuts_since_trim += 1
-    if _cuts_since_trim >= TRIM_AFTER_CUTS:
-        _cuts_since_trim = 0
-        give_back_freed_memory()
+    if _cuts_since_trim >= TRIM_AFTER_CUTS and not _trim_pending:
+        _trim_pending = True
+        gevent.spawn_later(_TRIM_DELAY, _trim)
+
+
+def _trim() -> None:
+    global _cuts_since_trim, _trim_pending
+    _cuts_since_trim, _trim_pending = 0, False
+    give_back_freed_memory()
 
 
 def _body_too_large(limit: int) -> Refusal:
