@@ -1,10 +1,11 @@
-"""The gevent server: WSGIServer with gevent-websocket's handler, taught four things.
+"""The gevent server: WSGIServer with gevent-websocket's handler, taught five things.
 
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
 - A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
+- Requests are read under deadlines and bounds, with strict framing (`http_reading`).
 - A WebSocket upgrade runs the app *before* the 101 is sent: the app authenticates as for
   any request, and only then calls `environ["chatlab.accept_websocket"]()`.
 """
@@ -22,12 +23,13 @@ from geventwebsocket.handler import WebSocketHandler
 
 from lab.process_usage import raise_file_limit
 
+from .http_reading import GuardedReading, RequestLimits
 from .live import housekeeping
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
 
 
-class ChatlabHandler(OneWriteHandler, WebSocketHandler):
+class ChatlabHandler(GuardedReading, OneWriteHandler, WebSocketHandler):
     upgraded = False
 
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
@@ -140,6 +142,7 @@ def serve(
         log=sys.stderr if access_log else None,
     )
     server.stop_timeout = 2
+    server.request_limits = RequestLimits.from_config(app.config)
     state, config = app.extensions["chatlab"], app.config
     keeper = gevent.spawn(
         housekeeping,
