@@ -206,8 +206,9 @@ def test_the_link_counts_the_same_bytes_as_the_server_and_its_cpu_is_the_generat
 
 
 def test_a_new_connection_per_poll_pays_the_handshake(tmp_path: Path) -> None:
-    _, folder = run_sweep(tmp_path, "--transports", "short_poll", "--users", "8", "--rtt", "100",
-                          "--new-connection", "--send-interval", "1", "--duration", "2")  # fmt: skip
+    _, folder = run_sweep(tmp_path, "--transports", "short_poll", "--users", "8",
+                          "--rtt", "100", "--new-connection", "--send-interval", "1",
+                          "--duration", "2")  # fmt: skip
     (row,) = read_summary(folder)[1]
     assert row.valid, row.invalid_reasons
     assert row.new_connection_per_request
