@@ -81,7 +81,10 @@ def test_every_number_is_present_and_sane(sweep):
             continue
         assert row.wire_bytes_out_per_msg > row.payload_bytes_per_msg
         assert row.wire_bytes_in_per_msg > 0
-        assert row.server_delivered >= row.window_delivered
+        # the server counts a delivery as it writes it, the client as it arrives: deliveries
+        # written just before the server's first reading may arrive inside the window (8 of
+        # 252 once, on a loaded machine); beyond a tenth, the two counts disagree
+        assert row.server_delivered >= 0.9 * row.window_delivered
         # Flask-SocketIO counts no bytes: the generator's sockets did, over the same window
         assert row.wire_counted_at == ("client" if row.server == "flask_socketio" else "server")
 
