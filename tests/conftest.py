@@ -47,6 +47,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     live.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A redis-server of the run's own (Debian's package) on a free port; every server on it
+    keeps its keys under a prefix of its own."""
+    from lab.redis_server import RedisServer
+
+    store = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield store
+    store.stop()
+
+
+_prefixes = itertools.count(1)
+
+
+def redis_config(store: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`config` for a server keeping its chat in `store`, under a key prefix of its own."""
+    return {"REDIS_URL": store.url, "REDIS_PREFIX": f"t{next(_prefixes)}:", **(config or {})}
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> Iterator[Any]:
+    """As `server`, with the chat in Redis."""
+    config = redis_config(redis_store, EVERY_TEST_FROM_ONE_ADDRESS)
+    live = start_server(tmp_path_factory.mktemp("redis-server"), config)
+    yield live
+    live.stop()
+
+
+BACKENDS = ("memory", "redis")
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with their own configuration; each is stopped after the test."""

@@ -6,6 +6,7 @@ import time
 import pytest
 import requests
 from clients import RECEIVERS, WebSocketReceiver
+from conftest import BACKENDS, redis_config
 
 from chat_core import Transport
 
@@ -15,6 +16,19 @@ TRANSPORTS = list(Transport)
 @pytest.fixture(params=TRANSPORTS, ids=[str(t) for t in TRANSPORTS])
 def transport(request) -> Transport:
     return request.param
+
+
+@pytest.fixture(params=BACKENDS)
+def server(request, server):
+    """Every contract test runs against the memory backend and against Redis."""
+    return server if request.param == "memory" else request.getfixturevalue("redis_server")
+
+
+@pytest.fixture(params=BACKENDS)
+def server_factory(request, server_factory, redis_store):
+    if request.param == "memory":
+        return server_factory
+    return lambda **config: server_factory(**redis_config(redis_store, config))
 
 
 def test_send_then_receive(server, people, transport):

@@ -22,6 +22,7 @@ from geventwebsocket.handler import WebSocketHandler
 
 from lab.process_usage import raise_file_limit
 
+from . import backplane
 from .live import housekeeping
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
@@ -149,6 +150,7 @@ def serve(
         float(config["HOUSEKEEPING_INTERVAL"]),
         gevent.sleep,
     )
+    backplane_greenlets = backplane.start(state.chat)
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, server.stop)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -158,3 +160,4 @@ def serve(
         server.serve_forever()
     finally:
         keeper.kill()
+        gevent.killall(backplane_greenlets)
