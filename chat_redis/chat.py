@@ -59,6 +59,7 @@ class SharedSession:
     stream: str
     client: str | None
     rooms: set[str] = field(default_factory=set)
+    open_streams: int = 0  # streams this process holds open for it
     ended: bool = False
 
 
@@ -304,7 +305,12 @@ class RedisChat:
             raise refusals.not_an_object()
         limits = self.limits
         cid = parse_cid(payload, limits)
-        request = parse_send(payload, limits, self._room_name, self._user_name)
+        try:
+            request = parse_send(payload, limits, self._room_name, self._user_name)
+        except ChatError:
+            if cid is not None and (first := self._first_id(session, cid)) is not None:
+                return SendResult(id=first, created=False)  # a repeat is never judged again
+            raise
         now = self._clock()
         fields = {"room": request.room, "to": request.to, "from": session.name,
                   "text": request.text, "at": now, "cid": cid, "ts": request.ts}  # fmt: skip
@@ -325,6 +331,11 @@ class RedisChat:
         if outcome == "no_user":
             raise refusals.no_such_user(target)
         raise self._refusal(session, outcome, target)
+
+    def _first_id(self, session: SharedSession, cid: str) -> int | None:
+        with self._reachable():
+            score = self.redis.zscore(f"{self.prefix}cids:{session.stream}", cid)
+        return None if score is None else int(score)
 
     def _room_name(self, value: Any) -> str:
         return _checked(value, "room name", self.limits.max_name)
@@ -416,9 +427,11 @@ class RedisChat:
         if not opened:
             raise refusals.streams_per_session(self.limits)
         self._open[session.stream] += 1
+        session.open_streams += 1
 
     def stream_closed(self, session: SharedSession) -> None:
         """As Chat's; never fails: if Redis cannot be told now, the heartbeat tells it."""
+        session.open_streams -= 1
         self._open[session.stream] -= 1
         if self._open[session.stream] <= 0:
             del self._open[session.stream]

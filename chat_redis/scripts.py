@@ -133,16 +133,21 @@ return 1
 
 # ARGV: prefix, deadline, at_most, now → names of the sessions ended
 EXPIRE_IDLE = r"""
-local ended = {}
-local idle = redis.call('ZRANGEBYSCORE', P .. 'seen', '-inf', '(' .. ARGV[2],
-                        'LIMIT', 0, tonumber(ARGV[3]))
-for _, stream in ipairs(idle) do
-  if open_count(stream) > 0 then
-    redis.call('ZADD', P .. 'seen', ARGV[4], stream)  -- streaming is not idling
-  else
-    local name = end_session(stream, ARGV[4])
-    if name then table.insert(ended, name) end
+local ended, at_most = {}, tonumber(ARGV[3])
+-- a session seen now (streaming) leaves the range, so each look starts from the front
+for _ = 1, redis.call('ZCARD', P .. 'seen') do
+  local idle = redis.call('ZRANGEBYSCORE', P .. 'seen', '-inf', '(' .. ARGV[2],
+                          'LIMIT', 0, at_most - #ended)
+  if #idle == 0 then break end
+  for _, stream in ipairs(idle) do
+    if open_count(stream) > 0 then
+      redis.call('ZADD', P .. 'seen', ARGV[4], stream)  -- streaming is not idling
+    else
+      local name = end_session(stream, ARGV[4])
+      if name then table.insert(ended, name) end
+    end
   end
+  if #ended >= at_most then break end
 end
 return ended
 """

@@ -78,6 +78,48 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> 
 BACKENDS = ("memory", "redis")
 
 
+def either_server(request: pytest.FixtureRequest, server: ServerProcess) -> ServerProcess:
+    """For a module's own `server` fixture, parametrized by BACKENDS (`pytest.fixture(
+    params=BACKENDS, name="server")(either_server)`): its tests run on both backends."""
+    return server if request.param == "memory" else request.getfixturevalue("redis_server")
+
+
+def either_server_factory(request: pytest.FixtureRequest, server_factory: Any,
+                          redis_store: Any) -> Any:  # fmt: skip
+    """As `either_server`, for `server_factory`."""
+    if request.param == "memory":
+        return server_factory
+    return lambda **config: server_factory(**redis_config(redis_store, config))
+
+
+@pytest.fixture(params=BACKENDS)
+def new_chat(request: pytest.FixtureRequest) -> Iterator:
+    """`new_chat(limits, clock=...)`: a chat in this process (`chat_core.Chat`), or one in the
+    run's Redis (`chat_redis.RedisChat`, under a prefix of its own, woken by a subscriber
+    thread as a server's greenlet would): every core rule is checked on both backends."""
+    from chat_core import Chat
+
+    if request.param == "memory":
+        yield Chat
+        return
+    from redis_wakeups import ThreadSubscriber
+
+    from chat_redis import RedisChat
+
+    store = request.getfixturevalue("redis_store")
+    subscribers: list[Any] = []
+
+    def make(limits: Any = None, clock: Any = None) -> Any:
+        options = {} if clock is None else {"clock": clock}
+        chat = RedisChat(store.url, limits, prefix=f"t{next(_prefixes)}:", **options)
+        subscribers.append(ThreadSubscriber(chat))
+        return chat
+
+    yield make
+    for subscriber in subscribers:
+        subscriber.stop()
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with their own configuration; each is stopped after the test."""

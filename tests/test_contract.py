@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 from clients import RECEIVERS, WebSocketReceiver
-from conftest import BACKENDS, redis_config
+from conftest import BACKENDS, either_server, either_server_factory
 
 from chat_core import Transport
 
@@ -18,17 +18,9 @@ def transport(request) -> Transport:
     return request.param
 
 
-@pytest.fixture(params=BACKENDS)
-def server(request, server):
-    """Every contract test runs against the memory backend and against Redis."""
-    return server if request.param == "memory" else request.getfixturevalue("redis_server")
-
-
-@pytest.fixture(params=BACKENDS)
-def server_factory(request, server_factory, redis_store):
-    if request.param == "memory":
-        return server_factory
-    return lambda **config: server_factory(**redis_config(redis_store, config))
+# every contract test runs against the memory backend and against Redis
+server = pytest.fixture(params=BACKENDS, name="server")(either_server)
+server_factory = pytest.fixture(params=BACKENDS, name="server_factory")(either_server_factory)
 
 
 def test_send_then_receive(server, people, transport):

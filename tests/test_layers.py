@@ -1,4 +1,5 @@
-"""The layers: chat_core ← chat_redis, wire ← transports; chat_core ← lab, link ← loadtests, reports ← chatlab.
+"""The layers: chat_core ← chat_redis, wire ← transports; chat_core ← lab, link ← loadtests,
+reports ← chatlab.
 
 A layer imports nothing from the layers above it, and the shared ones nothing heavy, so that
 any part of the project may use them.
@@ -25,8 +26,16 @@ MAY_IMPORT = {
     "transports": {"chat_core", "chat_redis", "wire", "lab.process_usage", "lab.wire_bytes"},
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},
-    "chatlab": {"chat_core", "chat_redis", "wire", "lab", "link", "transports", "loadtests",
-                "reports"},  # fmt: skip
+    "chatlab": {
+        "chat_core",
+        "chat_redis",
+        "wire",
+        "lab",
+        "link",
+        "transports",
+        "loadtests",
+        "reports",
+    },  # fmt: skip
 }
 
 
