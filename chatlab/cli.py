@@ -61,6 +61,8 @@ def _serve(args: argparse.Namespace) -> int:
             return _refuse_busy_link_port(args.host, plan)
     if args.redis is not None:
         _share_through_redis(args.redis)
+    if args.workers > 1:
+        return _serve_workers(args)
     # gevent must patch the standard library before anything imports it
     from gevent import monkey
 
@@ -96,6 +98,21 @@ def _serve(args: argparse.Namespace) -> int:
         )
     finally:
         classroom_links.stop_links(links)
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """--workers N: gunicorn with chatlab's worker class; they share the chat through Redis."""
+    if args.redis is None and not os.environ.get("CHATLAB_REDIS_URL"):
+        print("chatlab: --workers needs --redis URL: workers share the chat only through "
+              "Redis (alone, each would be a chat of its own).", file=sys.stderr)  # fmt: skip
+        return 2
+    from . import workers
+
+    listener = workers.bind(args.host, args.port)
+    workers.serve_workers(
+        listener, args.workers, args.access_log, lambda line: print(line, flush=True)
+    )
     return 0
 
 
@@ -149,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="keep the chat in this Redis (redis://HOST:PORT/DB), shared by every server "
         "naming it, instead of in this process",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N worker processes on the one port (gunicorn); needs --redis; "
+        "the emulated networks (--links) are served with one process only",
     )
     serve.set_defaults(run=_serve)
 

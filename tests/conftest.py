@@ -33,9 +33,14 @@ EVERY_TEST_FROM_ONE_ADDRESS = {
 }
 
 
-def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> ServerProcess:
-    """`chatlab serve --port 0` in a subprocess, with CHATLAB_* overrides; waits until ready."""
-    return ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr")
+def start_server(tmp_dir: Path, config: dict[str, Any] | None = None,
+                 workers: int = 1) -> ServerProcess:  # fmt: skip
+    """`chatlab serve --port 0` in a subprocess, with CHATLAB_* overrides; waits until ready.
+    `workers` > 1: `chatlab serve --workers N` (its config must name a REDIS_URL)."""
+    from lab.servers import CHATLAB
+
+    module = CHATLAB.module if workers == 1 else (*CHATLAB.module, "--workers", str(workers))
+    return ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr", module=module)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +64,7 @@ def redis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 _prefixes = itertools.count(1)
+REDIS_WORKERS = 2  # the servers with the chat in Redis are this many processes on one port
 
 
 def redis_config(store: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,9 +74,9 @@ def redis_config(store: Any, config: dict[str, Any] | None = None) -> dict[str, 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> Iterator[Any]:
-    """As `server`, with the chat in Redis."""
+    """As `server`, with the chat in Redis, served by REDIS_WORKERS worker processes."""
     config = redis_config(redis_store, EVERY_TEST_FROM_ONE_ADDRESS)
-    live = start_server(tmp_path_factory.mktemp("redis-server"), config)
+    live = start_server(tmp_path_factory.mktemp("redis-server"), config, REDIS_WORKERS)
     yield live
     live.stop()
 
@@ -89,7 +95,9 @@ def either_server_factory(request: pytest.FixtureRequest, server_factory: Any,
     """As `either_server`, for `server_factory`."""
     if request.param == "memory":
         return server_factory
-    return lambda **config: server_factory(**redis_config(redis_store, config))
+    return lambda **config: server_factory(
+        _workers=REDIS_WORKERS, **redis_config(redis_store, config)
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -125,8 +133,8 @@ def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with their own configuration; each is stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(**config: Any) -> ServerProcess:
-        live = start_server(tmp_path, config)
+    def start(_workers: int = 1, **config: Any) -> ServerProcess:
+        live = start_server(tmp_path, config, _workers)
         started.append(live)
         return live
 

@@ -1,6 +1,7 @@
 """The Redis backplane's greenlets in one server process: the one pub/sub subscriber that
 wakes this process's waiting connections, and the heartbeat that keeps the streams it holds
-open counted. Nothing runs for the memory backend.
+open counted, and the publisher of its metrics (transports/shared_metrics.py). Nothing runs
+for the memory backend.
 
 The subscriber (re)subscribes until stopped: while Redis is away it retries every
 RECONNECT_PAUSE seconds, and once back it wakes every waiting connection, which reads again
@@ -8,10 +9,12 @@ from its cursor (wakeups published meanwhile were lost; messages were not).
 """
 
 import logging
+from typing import Any
 
 import gevent
 import redis
 
+from . import shared_metrics
 from .backends import is_shared
 
 log = logging.getLogger(__name__)
@@ -19,15 +22,20 @@ RECONNECT_PAUSE = 0.5  # seconds between attempts to reach Redis again
 HEARTBEAT_EVERY = 1.0  # seconds; well inside chat_redis's OPEN_STREAMS_TTL
 
 
-def start(chat: object) -> list[gevent.Greenlet]:
-    """Start the backplane's greenlets for `chat` (none for the memory chat); kill them to
-    stop."""
+def start(state: Any) -> list[gevent.Greenlet]:
+    """Start the backplane's greenlets for the server's state (none for the memory chat):
+    the subscriber, the heartbeat, the metrics' publisher. Kill them to stop."""
+    chat = state.chat
     if not is_shared(chat):
         return []
-    return [gevent.spawn(subscribe_forever, chat), gevent.spawn(heartbeat_forever, chat)]
+    return [
+        gevent.spawn(subscribe_forever, chat),
+        gevent.spawn(heartbeat_forever, chat),
+        gevent.spawn(shared_metrics.publish_forever, chat, state.metrics, gevent.sleep),
+    ]
 
 
-def subscribe_forever(chat: object) -> None:
+def subscribe_forever(chat: Any) -> None:
     reported = False
     while True:
         pubsub = chat.redis.pubsub()
@@ -58,7 +66,7 @@ def subscribe_forever(chat: object) -> None:
         gevent.sleep(RECONNECT_PAUSE)
 
 
-def heartbeat_forever(chat: object) -> None:
+def heartbeat_forever(chat: Any) -> None:
     from chat_core import ChatError
 
     while True:

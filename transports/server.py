@@ -150,7 +150,7 @@ def serve(
         float(config["HOUSEKEEPING_INTERVAL"]),
         gevent.sleep,
     )
-    backplane_greenlets = backplane.start(state.chat)
+    backplane_greenlets = backplane.start(state)
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, server.stop)
     bound_host, bound_port = listener.getsockname()[:2]
