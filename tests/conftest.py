@@ -82,12 +82,32 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> 
 
 
 BACKENDS = ("memory", "redis")
+BEHIND_NGINX = "nginx"  # two servers on one Redis behind deploy/nginx.conf
+
+
+def balanced(folder: Path, store: Any, config: dict[str, Any] | None = None) -> Any:
+    """Two `chatlab serve` processes on `store` (one key prefix) behind nginx."""
+    from nginx_proxy import Balanced
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shared = redis_config(store, config)
+    return Balanced(folder, [start_server(folder, shared) for _ in range(2)])
+
+
+@pytest.fixture(scope="session")
+def nginx_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> Iterator[Any]:
+    """As `server`: two servers on the run's Redis behind nginx, round robin."""
+    live = balanced(tmp_path_factory.mktemp("nginx"), redis_store, EVERY_TEST_FROM_ONE_ADDRESS)
+    yield live
+    live.stop()
 
 
 def either_server(request: pytest.FixtureRequest, server: ServerProcess) -> ServerProcess:
     """For a module's own `server` fixture, parametrized by BACKENDS (`pytest.fixture(
     params=BACKENDS, name="server")(either_server)`): its tests run on both backends."""
-    return server if request.param == "memory" else request.getfixturevalue("redis_server")
+    if request.param == "memory":
+        return server
+    return request.getfixturevalue(f"{request.param}_server")
 
 
 def either_server_factory(request: pytest.FixtureRequest, server_factory: Any,
@@ -95,9 +115,26 @@ def either_server_factory(request: pytest.FixtureRequest, server_factory: Any,
     """As `either_server`, for `server_factory`."""
     if request.param == "memory":
         return server_factory
+    if request.param == BEHIND_NGINX:
+        return request.getfixturevalue("nginx_factory")
     return lambda **config: server_factory(
         _workers=REDIS_WORKERS, **redis_config(redis_store, config)
     )
+
+
+@pytest.fixture
+def nginx_factory(tmp_path: Path, redis_store: Any) -> Iterator:
+    """As `server_factory`, for two servers behind nginx."""
+    started: list[Any] = []
+
+    def start(**config: Any) -> Any:
+        live = balanced(tmp_path / f"balanced-{len(started)}", redis_store, config)
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,137 @@
+"""`chatlab serve --workers 2 --redis URL`: requests really spread over both workers, one
+chat across them, metrics summed over them, and a worker killed mid-traffic costing its
+clients nothing but a reconnection."""
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+from clients import Api, WebSocketReceiver, unique
+from conftest import EVERY_TEST_FROM_ONE_ADDRESS, redis_config, start_server
+
+
+@pytest.fixture
+def workers(tmp_path, redis_store) -> Any:
+    config = redis_config(redis_store, {**EVERY_TEST_FROM_ONE_ADDRESS, "RATE_BURST": 1000,
+                                        "RATE_PER_SECOND": 1000})  # fmt: skip
+    live = start_server(tmp_path, config, workers=2)
+    yield live
+    live.stop()
+
+
+def serving_pid(url: str) -> int:
+    """The pid of the worker that answers a new connection."""
+    with requests.Session() as fresh:
+        return fresh.get(f"{url}/api/metrics", timeout=10).json()["process"]["pid"]
+
+
+def until(condition: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} never held within {timeout} s")
+
+
+def metrics_when(server: Any, holds: Any) -> dict[str, Any]:
+    """The server's metrics once `holds(metrics)` (other workers' are up to 0.5 s old)."""
+    return until(lambda: (m := server.metrics()) and holds(m) and m, what="the metrics")
+
+
+def user_on(url: str, pid: int, prefix: str) -> Api:
+    """A logged-in user whose connection is served by the worker `pid`."""
+    for _ in range(200):
+        user = Api(url, unique(prefix))
+        if user.get("/api/metrics").json()["process"]["pid"] == pid:
+            return user
+        user.close()
+    raise AssertionError(f"no connection reached worker {pid} in 200 tries")
+
+
+def test_requests_spread_over_both_workers_and_the_metrics_sum_them(workers):
+    pids = {serving_pid(workers.url) for _ in range(40)}
+    assert len(pids) == 2  # (2 ** -39 to fail by chance)
+    metrics = metrics_when(workers, lambda m: len(m["processes"]) == 2)
+    assert {p["pid"] for p in metrics["processes"]} == pids
+    assert metrics["process"]["pid"] in pids
+    # polls made on each worker are counted once, in the sum
+    users = [user_on(workers.url, pid, "poller") for pid in sorted(pids)]
+    before = workers.metrics()["transports"]["short_poll"]["polls"]
+    for user in users:
+        for _ in range(5):
+            assert user.get("/api/poll").status_code == 200
+    until(lambda: workers.metrics()["transports"]["short_poll"]["polls"] == before + 10,
+          what="10 more polls in the sum")  # fmt: skip
+    text = requests.get(f"{workers.url}/metrics", timeout=10).text
+    line = next(
+        x for x in text.splitlines() if x.startswith('chatlab_polls_total{transport="short_poll"}')
+    )
+    assert float(line.split()[-1]) >= before + 10
+
+
+def test_one_chat_across_workers(workers):
+    a, b = sorted({serving_pid(workers.url) for _ in range(40)})
+    room = unique("room")
+    alice, bob = user_on(workers.url, a, "alice"), user_on(workers.url, b, "bob")
+    alice.join(room), bob.join(room)
+    receiver = WebSocketReceiver(bob, bob.cursor)
+    try:
+        sent = [alice.say(room=room, text=f"across {i}") for i in range(5)]
+        private = bob.say(to=alice.name, text="back")
+        assert [m["id"] for m in receiver.receive(6)] == [*sent, private]
+    finally:
+        receiver.close()
+    taken = requests.post(f"{workers.url}/api/session", json={"name": alice.name}, timeout=10)
+    assert taken.status_code == 409  # a name is unique across workers
+
+
+def test_a_worker_killed_mid_traffic_costs_its_clients_a_reconnection_and_nothing_else(workers):
+    room = unique("room")
+    sender = Api(workers.url, unique("sender"))
+    sender.join(room)
+    readers = [Api(workers.url, unique("reader")) for _ in range(10)]
+    for reader in readers:
+        reader.join(room)
+    receivers = [WebSocketReceiver(reader, reader.cursor) for reader in readers]
+    opened = metrics_when(
+        workers,
+        lambda m: m["transports"]["websocket"]["open"] == 10 and len(m["processes"]) == 2,
+    )
+    victim = max(opened["processes"], key=lambda p: p["open"])
+    assert victim["open"] >= 5
+
+    acked: list[int] = []
+    killed = threading.Event()
+
+    def send(i: int) -> None:
+        for _ in range(100):  # a send cut off with its worker is sent again, same cid
+            try:
+                answer = sender.send(room=room, text=f"m{i}", cid=f"k{i}")
+            except requests.ConnectionError:
+                continue
+            if answer.status_code in (200, 201):
+                acked.append(answer.json()["id"])
+                return
+        raise AssertionError(f"m{i} was never accepted")
+
+    for i in range(40):
+        if i == 20:
+            os.kill(victim["pid"], signal.SIGKILL)
+            killed.set()
+        send(i)
+    assert len(acked) == len(set(acked)) == 40
+    try:
+        for receiver in receivers:
+            got = receiver.receive(40, timeout=30)
+            assert [m["id"] for m in got] == acked  # nothing lost, nothing doubled
+            assert receiver.receive(1, timeout=0.2) == []
+        assert sum(r.drops + len(r.close_codes) for r in receivers) >= victim["open"]
+    finally:
+        for receiver in receivers:
+            receiver.close()
