@@ -20,8 +20,18 @@ from lab.servers import CHATLAB, SERVERS
 from .console import final_report, run_outcome
 from .derive import RunFacts, add_comparisons, derive_row
 from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
-from .plan import PRESETS, QUICK_USERS, TRANSPORT_CHOICES, RunSpec, custom, with_window
+from .plan import (
+    BACKENDS,
+    PRESETS,
+    QUICK_USERS,
+    TRANSPORT_CHOICES,
+    RunSpec,
+    across_backends,
+    custom,
+    with_window,
+)
 from .processes import LOADTESTS, SERVER_CONFIG, Pinning, run_locust
+from .run_backend import run_backend
 from .sweep_environment import capture
 from .targets import evaluate
 
@@ -54,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--send-interval", type=float, help="seconds between a user's messages")
     parser.add_argument("--duration", type=float, help="seconds measured per run")
     parser.add_argument(
+        "--backend",
+        help="comma list of memory, redis: each chatlab run once per backend (redis: a "
+        "redis-server of the run's own, on the server's cores)",
+    )
+    parser.add_argument(
+        "--workers",
+        help="comma list of server process counts for the redis backend, e.g. 1,2",
+    )
+    parser.add_argument(
         "--results-root",
         type=Path,
         default=RESULTS_ROOT,
@@ -83,6 +102,13 @@ def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
         plan = PRESETS[name]()
     if args.duration:
         plan = with_window(plan, args.duration)
+    if args.backend is not None or args.workers is not None:
+        backends = _words(args.backend) or ["memory"]
+        unknown = [b for b in backends if b not in BACKENDS]
+        if unknown:
+            raise SystemExit(f"chatlab bench: unknown backend(s): {', '.join(unknown)}")
+        workers = [int(w) for w in _words(args.workers)] or [1]
+        plan = across_backends(plan, backends, workers)
     return name, plan
 
 
@@ -107,14 +133,22 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
     """One run: a fresh server, Locust against it, and its row."""
     folder.mkdir(parents=True, exist_ok=True)
     started = _now()
+    with run_backend(spec, folder, pinning.server) as (config, module_arguments):
+        return _measure(spec, run_id, folder, pinning, cores, started, config, module_arguments)
+
+
+def _measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: int,
+             started: str, config: dict, module_arguments: tuple[str, ...]) -> RunRow:  # fmt: skip
     server = ServerProcess(
-        SERVER_CONFIG,
+        {**SERVER_CONFIG, **config},
         stderr=folder / "server.stderr",
         cpus=pinning.server,
-        module=SERVERS[spec.server].module,
+        module=(*SERVERS[spec.server].module, *module_arguments),
     )
     try:
         server.wait_healthy()
+        if spec.workers > 1:
+            server.wait_workers(spec.workers)
         before = server.metrics()
         arguments = locust_arguments(spec, server.url, folder)
         (folder / "locust.args.json").write_text(json.dumps(arguments, indent=1))

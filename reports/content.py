@@ -6,6 +6,7 @@ from typing import Any
 
 from lab.results import RunRow
 
+from .backplane import backplane_cost
 from .claims import Claim, all_claims, baseline_comparison
 from .overhead import header_table
 from .sweep import Sweep
@@ -33,6 +34,7 @@ class ReportContent:
     overhead: Table  # the classic header-overhead table
     runs: Table
     plots: list[RenderedPlot]
+    backplane: list[str] = field(default_factory=list)  # the Redis backplane's cost, if run
 
     @property
     def invalid_runs(self) -> list[RunRow]:
@@ -48,6 +50,7 @@ def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
         overhead=overhead_table(header_table(sweep.rows)),
         runs=runs_table(sweep.rows),
         plots=plots,
+        backplane=backplane_cost(sweep.rows),
     )
 
 

@@ -33,6 +33,9 @@ def render_markdown(content: ReportContent) -> str:
         out.append(f"- **“{claim.claim}”** — *{claim.verdict}*. {claim.evidence}")
     out += ["", "## Server cost against a bare broadcast loop", ""]
     out += [f"- {line}" for line in content.baseline]
+    if content.backplane:
+        out += ["", "## What the Redis backplane costs per message", ""]
+        out += [f"- {line}" for line in content.backplane]
     out += ["", "## Header overhead: the classic table, measured", ""]
     out += markdown_table(content.overhead)
     out += ["", "## Plots", ""]

@@ -71,6 +71,10 @@ def render_html(content: ReportContent) -> str:
     )
     invalid = len(content.invalid_runs)
     baseline = "".join(f"<li>{_text(s)}</li>" for s in content.baseline)
+    backplane = ""
+    if content.backplane:
+        items = "".join(f"<li>{_text(s)}</li>" for s in content.backplane)
+        backplane = f"<h2>What the Redis backplane costs per message</h2>\n<ul>{items}</ul>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(content.title)}</title><style>{_STYLE}</style></head><body>
@@ -82,6 +86,7 @@ those runs; lines marked theory or estimate are labelled so.</p>
 {_claims(content)}
 <h2>Server cost against a bare broadcast loop</h2>
 <ul>{baseline}</ul>
+{backplane}
 <h2>Header overhead: the classic table, measured</h2>
 {_table(content.overhead)}
 <h2>Plots</h2>

@@ -40,7 +40,14 @@ def start_server(tmp_dir: Path, config: dict[str, Any] | None = None,
     from lab.servers import CHATLAB
 
     module = CHATLAB.module if workers == 1 else (*CHATLAB.module, "--workers", str(workers))
-    return ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr", module=module)
+    live = ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr", module=module)
+    if workers > 1:
+        try:
+            live.wait_workers(workers)
+        except RuntimeError:
+            live.stop()
+            raise
+    return live
 
 
 @pytest.fixture(scope="session")

@@ -135,3 +135,19 @@ def test_a_worker_killed_mid_traffic_costs_its_clients_a_reconnection_and_nothin
     finally:
         for receiver in receivers:
             receiver.close()
+
+
+def test_nginx_spreads_requests_round_robin_over_both_servers(nginx_server):
+    pids = [serving_pid(nginx_server.url) for _ in range(10)]
+    assert len(set(pids)) == 2
+    assert {s.process.pid for s in nginx_server.servers} == set(pids)
+
+
+def test_the_readme_shows_the_nginx_configuration_the_tests_use():
+    from nginx_proxy import CONFIG, ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("```nginx\n", 1)[1].split("```", 1)[0]
+    used = {line.split("#")[0].strip() for line in CONFIG.read_text().splitlines()}
+    missing = [line for line in shown.splitlines() if line.strip() not in used]
+    assert not missing, missing

@@ -4,7 +4,8 @@ Each process keeps its counters as plain integers (transports/metrics.py: nothin
 path changes) and publishes a snapshot of them to Redis every PUBLISH_EVERY seconds, and at
 once when it answers `/api/metrics` or `/metrics`. An answer sums its own fresh counters with
 the other live processes' latest snapshots (at most PUBLISH_EVERY old), and still says which
-process served it (`process`); `processes` lists each live one. A process that stops
+process served it (`process`); `processes` lists each live one, and `redis` gives the Redis
+server's own CPU time and memory. A process that stops
 publishing drops out after SNAPSHOT_TTL seconds.
 
 Keys: `<prefix>metrics:<process>` (a JSON snapshot, expiring) and `<prefix>metrics:live`
@@ -53,7 +54,19 @@ def combined_snapshot(chat: Any, metrics: Metrics) -> dict[str, Any]:
     processes = [_describe(chat.process, own)]
     processes += [_describe(process, snapshot) for process, snapshot in others.items()]
     processes.sort(key=lambda p: (p["host"], p["pid"]))
-    return {"transports": combined, "process": own["process"], "processes": processes}
+    return {"transports": combined, "process": own["process"], "processes": processes,
+            "redis": _redis_usage(chat)}  # fmt: skip
+
+
+def _redis_usage(chat: Any) -> dict[str, float | int] | None:
+    """The Redis server's own CPU time and memory (INFO), what the backplane costs there."""
+    try:
+        info = chat.redis.info()
+    except redis.RedisError:
+        return None
+    cpu = float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+    return {"cpu_seconds": cpu, "used_memory_bytes": int(info["used_memory"]),
+            "pid": int(info["process_id"])}  # fmt: skip
 
 
 def _others(chat: Any) -> dict[str, dict[str, Any]]:
