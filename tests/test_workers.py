@@ -151,3 +151,67 @@ def test_the_readme_shows_the_nginx_configuration_the_tests_use():
     used = {line.split("#")[0].strip() for line in CONFIG.read_text().splitlines()}
     missing = [line for line in shown.splitlines() if line.strip() not in used]
     assert not missing, missing
+
+
+def test_gunicorn_runs_chatlabs_worker_class_as_the_readme_says(tmp_path, redis_store):
+    """The README's gunicorn command, on a free port, 2 workers."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lab.redis_server import free_port
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "-k transports.gunicorn_worker.ChatlabWorker -w 4" in readme
+    assert "--graceful-timeout 3" in readme
+    assert "'transports:create_app()'" in readme
+    port = free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    config = redis_config(redis_store)
+    env = {**os.environ, **{f"CHATLAB_{k}": json.dumps(v) for k, v in config.items()}}
+    argv = [str(gunicorn), "-k", "transports.gunicorn_worker.ChatlabWorker", "-w", "2",
+            "--worker-connections", "10000", "--graceful-timeout", "3", "-b",
+            f"127.0.0.1:{port}", "--no-control-socket", "transports:create_app()"]  # fmt: skip
+    with open(tmp_path / "gunicorn.stderr", "w") as errors:
+        process = subprocess.Popen(argv, env=env, cwd=tmp_path, stderr=errors)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        until(lambda: _answers(url), what="gunicorn to answer")
+        metrics = metrics_when(_Url(url), lambda m: len(m["processes"]) == 2)
+        assert {p["pid"] for p in metrics["processes"]} <= _children(process.pid)
+        user = Api(url, unique("gunicorn"))
+        room = unique("room")
+        user.join(room)
+        receiver = WebSocketReceiver(user, user.cursor)  # the upgrade needs chatlab's handler
+        try:
+            sent = user.say(room=room, text="through gunicorn")
+            assert [m["id"] for m in receiver.receive(1)] == [sent]
+        finally:
+            receiver.close()
+            user.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode == 0, (tmp_path / "gunicorn.stderr").read_text()[-2000:]
+
+
+class _Url:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def metrics(self) -> dict[str, Any]:
+        return requests.get(f"{self.url}/api/metrics", timeout=10).json()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _children(pid: int) -> set[int]:
+    import psutil
+
+    return {child.pid for child in psutil.Process(pid).children()}
