@@ -20,7 +20,8 @@ import os
 import secrets
 import socket
 import time
-from collections import Counter, OrderedDict
+from bisect import bisect_right
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ NO_CLIENT = "-"  # the address of a session whose address is not known: one of i
 OPEN_STREAMS_TTL = 10  # seconds a process's open streams count after its last heartbeat
 _DECODED_KEPT = 20_000  # decoded messages kept per process
 _SESSIONS_KEPT = 20_000  # sessions kept per process (their wire counters live with them)
+TAIL_KEPT = 1000  # messages kept per stream waited on (STREAM_RETENTION's default)
 
 
 @dataclass(eq=False, slots=True, weakref_slot=True)
@@ -94,6 +96,8 @@ class RedisChat:
         # a close could not be told to it
         self._open: Counter[str] = Counter()
         self._open_told = True
+        self._tails: dict[str, Tail] = {}  # the streams this process waits on
+        self._newest_seen = 0  # the newest id this process has seen: a cursor at most it is valid
         lookalikes.load()
 
     # -- talking to Redis -------------------------------------------------------------------
@@ -124,16 +128,32 @@ class RedisChat:
     # -- wakeups, from the process's subscriber ----------------------------------------------
 
     def wake(self, payload: bytes) -> None:
-        """Wake the connections of this process waiting on the streams named in `payload`
-        (a message on the wake channel: stream keys, one per line)."""
-        listeners = self._listeners
-        for stream in payload.decode().split("\n"):
-            for event in listeners.get(stream, ()):
+        """Take a message of the wake channel: the new message's JSON (empty when streams
+        ended) on the first line, then the stream keys it went to. Each stream this process
+        waits on gets the message in its tail, and its connections are woken."""
+        head, _, streams = payload.partition(b"\n")
+        message = self._decode(head) if head else None
+        if message is not None and message.id > self._newest_seen:
+            self._newest_seen = message.id
+        listeners, tails = self._listeners, self._tails
+        for stream in streams.decode().split("\n"):
+            events = listeners.get(stream)
+            if not events:
+                continue
+            tail = tails.get(stream)
+            if tail is not None:
+                if message is None:
+                    tail.forget()  # ended: the reader asks Redis, which says so
+                else:
+                    tail.append(message)
+            for event in events:
                 event.set()
 
     def wake_all(self) -> None:
-        """Wake every waiting connection: after the subscriber lost Redis, wakeups may have
-        been missed; each reader reads again from its cursor."""
+        """Wake every waiting connection, and forget every tail: after the subscriber lost
+        Redis, messages may have been missed; each reader reads again from Redis."""
+        for tail in self._tails.values():
+            tail.forget()
         for events in self._listeners.values():
             for event in events:
                 event.set()
@@ -345,24 +365,43 @@ class RedisChat:
 
     def newest_id(self) -> int:
         with self._reachable():
-            return int(self.redis.get(self.prefix + "id") or 0)
+            newest = int(self.redis.get(self.prefix + "id") or 0)
+        self._newest_seen = max(self._newest_seen, newest)
+        return newest
 
     def cursor(self, since: Any) -> int:
+        """As Chat's; a `since` no newer than the newest id this process has seen needs no
+        look in Redis."""
+        if since is not None and since != "":
+            try:
+                return parse_cursor(since, self._newest_seen)
+            except ChatError:
+                pass  # newer than what this process has seen, or not a cursor: ask Redis
         return parse_cursor(since, self.newest_id())
 
     def read(self, session: SharedSession, after: int, limit: int | None = None) -> Batch:
         if session.ended:
             return Batch(messages=[], cursor=after, ended=True)
-        answer = self._run("read", session.stream, after, limit or self.limits.poll_page)
+        limit = limit or self.limits.poll_page
+        tail = self._tails.get(session.stream)
+        if tail is not None and tail.holds_all_after(after):
+            return tail.read(after, limit)
+        epoch = None if tail is None else tail.epoch
+        answer = self._run("read", session.stream, after, limit)
         if answer is None:
             self._ended(session)
             return Batch(messages=[], cursor=after, ended=True)
         gap, remaining, *page = answer
         gap_oldest = int(gap) or None
         if not page:
-            return Batch(messages=[], cursor=after, gap_oldest=gap_oldest)
-        messages = [self._decode(raw) for raw in page]
-        return Batch(messages, messages[-1].id, gap_oldest, int(remaining))
+            batch = Batch(messages=[], cursor=after, gap_oldest=gap_oldest)
+        else:
+            messages = [self._decode(raw) for raw in page]
+            batch = Batch(messages, messages[-1].id, gap_oldest, int(remaining))
+        self._newest_seen = max(self._newest_seen, batch.cursor)
+        if tail is not None and epoch is not None and not batch.remaining:
+            tail.complete_after(batch.cursor, epoch)
+        return batch
 
     def _decode(self, raw: bytes) -> Message:
         """The message of a stored JSON, decoded once per process (the JSON starts with
@@ -393,8 +432,12 @@ class RedisChat:
     def listen(self, session: SharedSession, event: Event) -> None:
         if session.ended:
             event.set()
-        else:
-            self._listeners.setdefault(session.stream, []).append(event)
+            return
+        events = self._listeners.get(session.stream)
+        if events is None:
+            events = self._listeners[session.stream] = []
+            self._tails[session.stream] = Tail()
+        events.append(event)
 
     def unlisten(self, session: SharedSession, event: Event) -> None:
         events = self._listeners.get(session.stream)
@@ -402,9 +445,13 @@ class RedisChat:
             events.remove(event)
             if not events:
                 del self._listeners[session.stream]
+                del self._tails[session.stream]
 
     def backlog(self, session: SharedSession, after: int) -> int:
         """As Chat's; 0 while Redis is unreachable (no consumer is judged too slow then)."""
+        tail = self._tails.get(session.stream)
+        if tail is not None and tail.holds_all_after(after):
+            return tail.count_after(after)
         try:
             with self._reachable():
                 key = f"{self.prefix}st:{session.stream}"
@@ -439,6 +486,75 @@ class RedisChat:
             self._run("stream_closed", session.stream, self.process, self._clock())
         except ChatError:
             self._open_told = False
+
+
+class Tail:
+    """The newest messages of a stream this process waits on, as the subscriber saw them
+    published (in id order), so that its readers need not ask Redis for each one.
+
+    Once a read from Redis, sent while the tail was collecting, found nothing newer than its
+    cursor, the tail holds every message newer than that cursor (`complete_from`): all that
+    was published after the read reached the subscriber, which was subscribed before it.
+    `forget` (the subscriber lost Redis, or the stream ended) starts a new epoch: a read sent
+    before it proves nothing. Keeps TAIL_KEPT messages; a reader behind them, or any reader
+    while the tail is not complete, reads from Redis, which applies the gap rule.
+    """
+
+    __slots__ = ("messages", "complete_from", "dropped_upto", "epoch")
+
+    def __init__(self) -> None:
+        self.messages: deque[Message] = deque()
+        self.complete_from: int | None = None
+        self.dropped_upto = 0  # the newest id dropped to keep TAIL_KEPT
+        self.epoch = 0
+
+    def append(self, message: Message) -> None:
+        messages = self.messages
+        if messages and message.id <= messages[-1].id:
+            return
+        messages.append(message)
+        if len(messages) > TAIL_KEPT:
+            self.dropped_upto = messages.popleft().id
+            if self.complete_from is not None:
+                self.complete_from = max(self.complete_from, self.dropped_upto)
+
+    def complete_after(self, cursor: int, epoch: int) -> None:
+        """A read sent in `epoch` found nothing newer than `cursor` in Redis."""
+        if epoch != self.epoch:
+            return
+        bound = max(cursor, self.dropped_upto)
+        self.complete_from = bound if self.complete_from is None else min(self.complete_from, bound)
+
+    def forget(self) -> None:
+        self.epoch += 1
+        self.complete_from = None
+        self.dropped_upto = 0
+        self.messages.clear()
+
+    def holds_all_after(self, after: int) -> bool:
+        return self.complete_from is not None and after >= self.complete_from
+
+    def _start(self, after: int) -> int:
+        messages = self.messages
+        if not messages or messages[-1].id <= after:
+            return len(messages)
+        return bisect_right(messages, after, key=_message_id)
+
+    def read(self, after: int, limit: int) -> Batch:
+        messages = self.messages
+        start = self._start(after)
+        if start == len(messages):
+            return Batch(messages=[], cursor=after)
+        end = min(len(messages), start + limit)
+        page = [messages[i] for i in range(start, end)]
+        return Batch(messages=page, cursor=page[-1].id, remaining=len(messages) - end)
+
+    def count_after(self, after: int) -> int:
+        return len(self.messages) - self._start(after)
+
+
+def _message_id(message: Message) -> int:
+    return message.id
 
 
 def _checked(value: Any, what: str, max_length: int) -> str:

@@ -24,7 +24,8 @@ Every script takes the key prefix as ARGV[1]; the keys below it:
     mem:<room>         hash: stream key → member's name
     empty              zset: room → when it last became empty
     hist:<room>        zset: the room's history, message JSON by id
-    wake               the pub/sub channel: stream keys that grew or ended, one per line
+    wake               the pub/sub channel: a message's JSON (empty when a stream ended), then
+                       the stream keys that grew (or ended), one line each
 
 Scripts touch keys they compute, not only those passed in KEYS: they need a single Redis
 (or a primary with replicas), not Redis Cluster.
@@ -74,7 +75,7 @@ local function end_session(stream, now)
     redis.call('HDEL', P .. 'pc', client)
   end
   redis.call('ZREM', P .. 'seen', stream)
-  redis.call('PUBLISH', P .. 'wake', stream)
+  redis.call('PUBLISH', P .. 'wake', '\n' .. stream)  -- no message: the stream ended
   return name
 end
 
@@ -287,7 +288,7 @@ if cid ~= '' then
   redis.call('ZADD', P .. 'cids:' .. stream, id, cid)
   trim(P .. 'cids:' .. stream, tonumber(ARGV[11]))
 end
-redis.call('PUBLISH', P .. 'wake', table.concat(owners, '\n'))
+redis.call('PUBLISH', P .. 'wake', json .. '\n' .. table.concat(owners, '\n'))
 return {'ok', id}
 """
 

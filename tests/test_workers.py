@@ -206,8 +206,8 @@ class _Url:
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    except requests.RequestException:  # not listening yet, or no worker has booted yet
         return False
 
 
