@@ -4,13 +4,12 @@ and every process stopped and started again (nothing lost, clients resume)."""
 
 import json
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from clients import Api, SseReceiver, WebSocketReceiver, unique
+from clients import Api, SseReceiver, WebSocketReceiver, unique, until
 from conftest import EVERY_TEST_FROM_ONE_ADDRESS, redis_config, start_server
 from raw_ws import RawWebSocket
 
@@ -24,17 +23,6 @@ def durable_redis(tmp_path: Path) -> Any:
     store = RedisServer(tmp_path / "redis", appendonly=True)
     yield store
     store.stop()
-
-
-def until(condition: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
-    """Poll `condition` until it returns something true; that value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} never held within {timeout} s")
 
 
 def history(user: Api, room: str) -> list[dict[str, Any]]:

@@ -5,12 +5,11 @@ clients nothing but a reconnection."""
 import os
 import signal
 import threading
-import time
 from typing import Any
 
 import pytest
 import requests
-from clients import Api, WebSocketReceiver, unique
+from clients import Api, WebSocketReceiver, unique, until
 from conftest import EVERY_TEST_FROM_ONE_ADDRESS, redis_config, start_server
 
 
@@ -27,16 +26,6 @@ def serving_pid(url: str) -> int:
     """The pid of the worker that answers a new connection."""
     with requests.Session() as fresh:
         return fresh.get(f"{url}/api/metrics", timeout=10).json()["process"]["pid"]
-
-
-def until(condition: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} never held within {timeout} s")
 
 
 def metrics_when(server: Any, holds: Any) -> dict[str, Any]:
