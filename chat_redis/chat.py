@@ -49,6 +49,7 @@ NO_CLIENT = "-"  # the address of a session whose address is not known: one of i
 OPEN_STREAMS_TTL = 10  # seconds a process's open streams count after its last heartbeat
 _DECODED_KEPT = 20_000  # decoded messages kept per process
 _SESSIONS_KEPT = 20_000  # sessions kept per process (their wire counters live with them)
+REDIS_CONNECTIONS = 128  # per process; 200 users' long polls at once needed more than 100
 TAIL_KEPT = 1000  # messages kept per stream waited on (STREAM_RETENTION's default)
 
 
@@ -82,12 +83,17 @@ class RedisChat:
         self.wake_channel = (prefix + "wake").encode()
         self._waiting = waiting or ThreadingWaiting()
         self._clock = clock
-        self.redis = redis.Redis.from_url(
+        # a blocking pool: a burst of calls past REDIS_CONNECTIONS waits its turn (a greenlet
+        # switch under gevent) rather than failing; redis-py's default pool refuses past 100
+        pool = redis.BlockingConnectionPool.from_url(
             url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),  # a send must never run twice
         )
+        self.redis = redis.Redis(connection_pool=pool)
         self._scripts = {name: self.redis.register_script(body) for name, body in ALL.items()}
         self._listeners: dict[str, list[Event]] = {}
         self._sessions: OrderedDict[str, SharedSession] = OrderedDict()
