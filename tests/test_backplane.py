@@ -141,3 +141,37 @@ def test_stopping_everything_and_starting_again_loses_nothing(
         assert alice.say(room=room, text="after") > private
     finally:
         server.stop()
+
+
+def test_more_calls_at_once_than_the_pool_holds_wait_their_turn(tmp_path: Path, redis_store):
+    """200 long polls in one process, more than its REDIS_CONNECTIONS: none is refused."""
+    import concurrent.futures
+
+    from chat_redis.chat import REDIS_CONNECTIONS
+
+    server = start_server(tmp_path, redis_config(redis_store, EVERY_TEST_FROM_ONE_ADDRESS))
+    users = 200
+    assert users > REDIS_CONNECTIONS
+    try:
+        room = unique("room")
+        sender = Api(server.url, unique("sender"))
+        sender.join(room)
+        readers = [Api(server.url, unique("reader")) for _ in range(users)]
+        for reader in readers:
+            reader.join(room)
+
+        def poll(reader: Api) -> tuple[int, list[str]]:
+            answer = reader.get("/api/longpoll", params={"since": reader.cursor, "timeout": 20})
+            return answer.status_code, [m["text"] for m in answer.json().get("messages", [])]
+
+        with concurrent.futures.ThreadPoolExecutor(users) as pool:
+            polls = [pool.submit(poll, reader) for reader in readers]
+            until(lambda: server.metrics()["transports"]["long_poll"]["open"] == users,
+                  what="every long poll open")  # fmt: skip
+            sender.say(room=room, text="to all at once")
+            answers = [p.result(timeout=30) for p in polls]
+        assert answers == [(200, ["to all at once"])] * users
+        for reader in readers:
+            reader.close()
+    finally:
+        server.stop()
