@@ -204,3 +204,14 @@ def _children(pid: int) -> set[int]:
     import psutil
 
     return {child.pid for child in psutil.Process(pid).children()}
+
+
+def test_workers_without_redis_are_refused_with_one_sentence():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CHATLAB_REDIS_URL"}
+    argv = [sys.executable, "-P", "-m", "chatlab", "serve", "--workers", "2", "--port", "0"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2
+    assert "--workers needs --redis URL" in done.stderr and "Traceback" not in done.stderr
