@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@scripts/system-deps.sh chromium
+	@scripts/system-deps.sh chromium redis-server nginx
 
 serve: $(STAMP)
 	$(BIN)/chatlab serve

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import lookalikes
-from .errors import ChatError, ErrorCode
+from . import lookalikes, refusals
 from .limits import Limits
 from .message import Message
 from .names import checked_name
@@ -63,14 +62,10 @@ class Chat:
         name = checked_name(name, "name", self.limits.max_name)
         with self._lock:
             if name in self._sessions.by_name:
-                reads_as = "" if given == name else f" ('{given}' reads as '{name}')"
-                raise ChatError(ErrorCode.NAME_TAKEN, f"The name '{name}' is in use{reads_as}.")
+                raise refusals.name_taken(name, given)
             lookalike = self._sessions.lookalikes.holder(name)
             if lookalike is not None:
-                raise ChatError(
-                    ErrorCode.BAD_REQUEST,
-                    f"The name '{name}' looks like the name '{lookalike}', already in use.",
-                )
+                raise refusals.name_lookalike(name, lookalike)
             self._check_session_bounds(client)
             session = new_session(name, self.limits, self._clock(), client)
             self._storage.open_stream(session.stream)
@@ -118,13 +113,8 @@ class Chat:
             joined = self._rooms.get(room)
             if joined is not None and session.stream in joined.members:
                 return room, joined.member_names()
-            limit = self.limits.max_rooms_per_session
-            _refuse_at(
-                len(session.rooms),
-                limit,
-                f"This session is in {limit} rooms, the most one session may be in "
-                "(MAX_ROOMS_PER_SESSION): leave one first.",
-            )
+            if len(session.rooms) >= self.limits.max_rooms_per_session:
+                raise refusals.rooms_per_session(self.limits)
             if joined is None:
                 joined = self._create_room(room, session.client)
             self._rooms.add_member(joined, session)
@@ -176,7 +166,7 @@ class Chat:
     def send(self, session: Session, payload: Any) -> SendResult:
         """Accept a message into every recipient's stream, or refuse it with a ChatError."""
         if not isinstance(payload, dict):
-            raise ChatError(ErrorCode.BAD_REQUEST, "A message must be a JSON object.")
+            raise refusals.not_an_object()
         cid = parse_cid(payload, self.limits)
         with self._lock:
             self._check_live(session)
@@ -188,18 +178,12 @@ class Chat:
             else:
                 recipient = self._sessions.by_name.get(request.to)
                 if recipient is None:
-                    raise ChatError(
-                        ErrorCode.NO_SUCH_USER, f"There is no user named '{request.to}'."
-                    )
+                    raise refusals.no_such_user(request.to)
                 owners = {session.stream, recipient.stream}
             now = self._clock()
             wait = session.bucket.wait_needed(now)
             if wait > 0:
-                raise ChatError(
-                    ErrorCode.RATE_LIMITED,
-                    f"Too many messages: at most {self.limits.rate_per_second:g} a second.",
-                    retry_after=wait,
-                )
+                raise refusals.rate_limited(self.limits, wait)
             session.bucket.take()
             message = Message(
                 id=self._storage.allocate_id(),
@@ -267,13 +251,8 @@ class Chat:
     def check_stream_quota(self, session: Session) -> None:
         """Refuse (limit_reached) when the session has as many streams open as it may: what a
         transport asks before it answers a request that would open one."""
-        limit = self.limits.max_streams_per_session
-        _refuse_at(
-            session.open_streams,
-            limit,
-            f"This session has {limit} streams open (SSE streams, WebSockets and long polls "
-            "together), the most one session may (MAX_STREAMS_PER_SESSION): close one first.",
-        )
+        if session.open_streams >= self.limits.max_streams_per_session:
+            raise refusals.streams_per_session(self.limits)
 
     def stream_opened(self, session: Session) -> None:
         """Count a stream (SSE, WebSocket, long poll) as open; refused past the quota."""
@@ -290,43 +269,22 @@ class Chat:
 
     def _check_live(self, session: Session) -> None:
         if session.ended:
-            raise ChatError(ErrorCode.UNAUTHORIZED, "This session has ended; log in again.")
+            raise refusals.session_ended()
 
     def _check_session_bounds(self, client: str | None) -> None:
-        per_client = self.limits.max_sessions_per_client
-        _refuse_at(
-            self._sessions.per_client[client],
-            per_client,
-            f"This address holds {per_client} sessions, the most one address may "
-            "(MAX_SESSIONS_PER_CLIENT): log one of them out first.",
-        )
-        _refuse_at(
-            len(self._sessions),
-            self.limits.max_sessions,
-            f"The server holds {self.limits.max_sessions} sessions, the most it allows "
-            "(MAX_SESSIONS): try again once some have logged out.",
-        )
+        if self._sessions.per_client[client] >= self.limits.max_sessions_per_client:
+            raise refusals.sessions_per_client(self.limits)
+        if len(self._sessions) >= self.limits.max_sessions:
+            raise refusals.sessions_in_all(self.limits)
 
     def _create_room(self, room: str, client: str | None) -> Room:
         lookalike = self._rooms.lookalikes.holder(room)
         if lookalike is not None:
-            raise ChatError(
-                ErrorCode.BAD_REQUEST,
-                f"The room name '{room}' looks like the room '{lookalike}', already in use.",
-            )
-        per_client = self.limits.max_rooms_per_client
-        _refuse_at(
-            self._rooms.per_client[client],
-            per_client,
-            f"Sessions from this address have made {per_client} rooms that still exist, the "
-            "most one address may (MAX_ROOMS_PER_CLIENT): join an existing room.",
-        )
-        _refuse_at(
-            len(self._rooms),
-            self.limits.max_rooms,
-            f"The server holds {self.limits.max_rooms} rooms, the most it allows "
-            "(MAX_ROOMS): join an existing room.",
-        )
+            raise refusals.room_lookalike(room, lookalike)
+        if self._rooms.per_client[client] >= self.limits.max_rooms_per_client:
+            raise refusals.rooms_per_client(self.limits)
+        if len(self._rooms) >= self.limits.max_rooms:
+            raise refusals.rooms_in_all(self.limits)
         return self._rooms.create(room, client)
 
     def _end(self, session: Session) -> None:
@@ -355,13 +313,7 @@ class Chat:
     def _member_of(self, session: Session, room: str) -> Room:
         joined = self._rooms.get(room)
         if joined is None:
-            raise ChatError(ErrorCode.NOT_FOUND, f"There is no room named '{room}'.")
+            raise refusals.no_such_room(room)
         if session.stream not in joined.members:
-            raise ChatError(ErrorCode.FORBIDDEN, f"Join the room '{room}' first.")
+            raise refusals.not_a_member(room)
         return joined
-
-
-def _refuse_at(held: int, limit: int, detail: str) -> None:
-    """limit_reached, saying `detail`, once `held` has come to `limit`."""
-    if held >= limit:
-        raise ChatError(ErrorCode.LIMIT_REACHED, detail)

@@ -31,6 +31,27 @@ class Message:
     def __post_init__(self) -> None:
         object.__setattr__(self, "json", dumps(self.as_dict()))
 
+    @classmethod
+    def from_json(cls, encoded: bytes) -> "Message":
+        """A message back from its JSON (a shared store's copy), keeping those very bytes:
+        nothing is encoded again."""
+        fields = json.loads(encoded)
+        message = object.__new__(cls)
+        for name, value in (
+            ("id", fields["id"]),
+            ("room", fields["room"]),
+            ("to", fields["to"]),
+            ("sender", fields["from"]),
+            ("text", fields["text"]),
+            ("at", fields["at"]),
+            ("cid", fields["cid"]),
+            ("ts", fields["ts"]),
+            ("json", encoded),
+            ("wire_forms", {}),
+        ):
+            object.__setattr__(message, name, value)
+        return message
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

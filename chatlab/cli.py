@@ -6,6 +6,8 @@ Each subcommand lives with its subsystem, which exposes `add_arguments(parser)` 
 
 import argparse
 import errno
+import json
+import os
 import socket
 import sys
 
@@ -57,6 +59,10 @@ def _serve(args: argparse.Namespace) -> int:
     for plan in planned:
         if _port_in_use(args.host, plan.port):
             return _refuse_busy_link_port(args.host, plan)
+    if args.redis is not None:
+        _share_through_redis(args.redis)
+    if args.workers > 1:
+        return _serve_workers(args)
     # gevent must patch the standard library before anything imports it
     from gevent import monkey
 
@@ -93,6 +99,27 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         classroom_links.stop_links(links)
     return 0
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """--workers N: gunicorn with chatlab's worker class; they share the chat through Redis."""
+    if args.redis is None and not os.environ.get("CHATLAB_REDIS_URL"):
+        print("chatlab: --workers needs --redis URL: workers share the chat only through "
+              "Redis (alone, each would be a chat of its own).", file=sys.stderr)  # fmt: skip
+        return 2
+    from . import workers
+
+    listener = workers.bind(args.host, args.port)
+    workers.serve_workers(
+        listener, args.workers, args.access_log, lambda line: print(line, flush=True)
+    )
+    return 0
+
+
+def _share_through_redis(url: str) -> None:
+    """--redis: the chat's state in that Redis (the REDIS_URL setting), for this process and
+    any worker it starts; the command line wins over an inherited CHATLAB_REDIS_URL."""
+    os.environ["CHATLAB_REDIS_URL"] = json.dumps(url)
 
 
 def _link_rtts(text: str) -> tuple[float, ...] | None:
@@ -133,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="round trips of the emulated networks /compare offers, each on its own port "
         "(P+1, P+2, ... beside --port P; free ports beside --port 0), or none "
         "(default %(default)s)",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep the chat in this Redis (redis://HOST:PORT/DB), shared by every server "
+        "naming it, instead of in this process",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N worker processes on the one port (gunicorn); needs --redis; "
+        "the emulated networks (--links) are served with one process only",
     )
     serve.set_defaults(run=_serve)
 

@@ -40,6 +40,8 @@ class RunRow:
     started_at: str  # ISO 8601, UTC
     ended_at: str
     server: str = CHATLAB.name  # the server under test: a lab.servers.SERVERS name
+    backend: str = "memory"  # where chatlab's chat lived: "memory" (the process) or "redis"
+    workers: int = 1  # chatlab server processes that served the run
 
     # completeness (the scenario's own counts, summed over its processes)
     sent: int = 0
@@ -79,6 +81,9 @@ class RunRow:
     # server cost
     server_cpu_s: float = 0.0
     server_cpu_per_msg_us: float | None = None  # microseconds of server CPU per delivered msg
+    # the Redis backend's own server (redis-server), over the same window; None: no Redis
+    redis_cpu_s: float | None = None
+    redis_cpu_per_msg_us: float | None = None
     server_rss_bytes: int = 0  # at the end of the run
     open_connections: int = 0  # open at the end of the run (the transport's `open`)
     rss_per_connection_bytes: float | None = None  # (rss at end - rss before) / connections

@@ -73,3 +73,15 @@ class ServerProcess(AnnouncedChild):
 
     def metrics(self) -> dict[str, Any]:
         return read_metrics(self.url)
+
+    def wait_workers(self, workers: int, timeout: float = 30.0) -> None:
+        """Until `workers` processes serve (`chatlab serve --workers N`: each lists itself in
+        the metrics once it runs); before that, the first to boot takes every connection."""
+        deadline = time.monotonic() + timeout
+        for _ in range(100_000):
+            if len(self.metrics().get("processes", ())) >= workers:
+                return
+            if time.monotonic() > deadline or not self.alive():
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"fewer than {workers} workers serve at {self.url}")

@@ -25,6 +25,7 @@ from .console import capacity_outcome, final_report, run_outcome
 from .derive import RunFacts, add_comparisons, capacity_row, derive_row
 from .options import DEFAULTS, HEADER_PROFILES, WORKLOADS, command_line
 from .plan import (
+    BACKENDS,
     CAPACITY_HOLD_S,
     CAPACITY_SHAPE,
     CAPACITY_STEPS,
@@ -32,12 +33,14 @@ from .plan import (
     QUICK_USERS,
     TRANSPORT_CHOICES,
     RunSpec,
+    across_backends,
     capacity_runs,
     custom,
     with_network,
     with_window,
 )
 from .processes import LOADTESTS, SERVER_CONFIG, LocustRun, Pinning, free_port
+from .run_backend import run_backend
 from .sweep_environment import capture
 from .targets import evaluate
 
@@ -118,6 +121,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="HTTP clients: a new TCP connection for every receive request",
     )
     parser.add_argument(
+        "--backend",
+        help="comma list of memory, redis: each chatlab run once per backend (redis: a "
+        "redis-server of the run's own, on the server's cores)",
+    )
+    parser.add_argument(
+        "--workers",
+        help="comma list of server process counts for the redis backend, e.g. 1,2",
+    )
+    parser.add_argument(
         "--results-root",
         type=Path,
         default=RESULTS_ROOT,
@@ -159,6 +171,13 @@ def build_plan(args: argparse.Namespace) -> tuple[str, list[RunSpec]]:
                 f"chatlab bench: {option} must be {'> 0' if option == '--rate' else '≥ 0'}"
             )
     plan = with_network(plan, rtts, args.jitter, args.rate, args.new_connection)
+    if args.backend is not None or args.workers is not None:
+        backends = _words(args.backend) or ["memory"]
+        unknown = [b for b in backends if b not in BACKENDS]
+        if unknown:
+            raise SystemExit(f"chatlab bench: unknown backend(s): {', '.join(unknown)}")
+        workers = [int(w) for w in _words(args.workers)] or [1]
+        plan = across_backends(plan, backends, workers)
     return name, plan
 
 
@@ -249,6 +268,13 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
     has answered and the link is up, so the loading overlaps the server's start."""
     folder.mkdir(parents=True, exist_ok=True)
     started = _now()
+    with run_backend(spec, folder, pinning.server) as (config, module_arguments):
+        return _measure(spec, run_id, folder, pinning, cores, started, config, module_arguments)
+
+
+def _measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: int,
+             started: str, config: dict, module_arguments: tuple[str, ...]
+             ) -> RunRow | CapacityRow:  # fmt: skip
     server_port = free_port()
     link_port = free_port() if spec.linked else None
     server_url = f"http://127.0.0.1:{server_port}"
@@ -260,10 +286,12 @@ def measure(spec: RunSpec, run_id: str, folder: Path, pinning: Pinning, cores: i
     try:
         arguments = locust_arguments(spec, url, folder, server_url)
         locust = LocustRun(arguments, pinning.generator, folder)
-        server = ServerProcess(SERVER_CONFIG, stderr=folder / "server.stderr",
-                               cpus=pinning.server, module=SERVERS[spec.server].swept_module,
-                               port=server_port)  # fmt: skip
+        module = (*SERVERS[spec.server].swept_module, *module_arguments)
+        server = ServerProcess({**SERVER_CONFIG, **config}, stderr=folder / "server.stderr",
+                               cpus=pinning.server, module=module, port=server_port)  # fmt: skip
         server.wait_healthy()
+        if spec.workers > 1:
+            server.wait_workers(spec.workers)
         before = server.metrics()
         if spec.rtt_ms is not None:
             # beside the generator, on its cores: its CPU is the generator's (docs/MEASURING.md)

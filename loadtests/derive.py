@@ -91,6 +91,8 @@ def derive_row(
     row = RunRow(
         run_id=facts.run_id,
         server=spec.server,
+        backend=spec.backend,
+        workers=spec.workers,
         transport=spec.transport,
         workload=spec.workload,
         users=spec.users,
@@ -193,11 +195,13 @@ def _fill_from_scenario(
     row.server_delivered = delta("delivered") or 0
 
     if start and end:
-        row.server_cpu_s = float(end["process"]["cpu_seconds"]) - float(
-            start["process"]["cpu_seconds"]
-        )
+        row.server_cpu_s = server_cpu_seconds(end) - server_cpu_seconds(start)
         cpu_per_msg = per(row.server_cpu_s, delivered)
         row.server_cpu_per_msg_us = cpu_per_msg * 1e6 if cpu_per_msg is not None else None
+        if end.get("redis") and start.get("redis"):
+            row.redis_cpu_s = end["redis"]["cpu_seconds"] - start["redis"]["cpu_seconds"]
+            redis_per_msg = per(row.redis_cpu_s, delivered)
+            row.redis_cpu_per_msg_us = None if redis_per_msg is None else redis_per_msg * 1e6
         row.server_rss_bytes = int(end["process"]["rss_bytes"])
         row.open_connections = int(end.get("transports", {}).get(client, {}).get("open", 0))
         if spec.transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
@@ -245,6 +249,15 @@ def _fill_link(row: RunRow, scenario: dict[str, Any], generator_cores: int) -> N
     generators = [g.get("cpu_percent") or 0.0 for g in scenario.get("generators", [])]
     link = row.link_cpu_percent or 0.0
     row.generator_side_cpu_percent = (sum(generators) + link) / max(1, generator_cores)
+
+
+def server_cpu_seconds(metrics: dict[str, Any]) -> float:
+    """The CPU time of every process serving the chat: the one that answered, or, with the
+    chat in Redis, each live process (`processes`)."""
+    processes = metrics.get("processes")
+    if processes:
+        return sum(float(p["cpu_seconds"]) for p in processes)
+    return float(metrics["process"]["cpu_seconds"])
 
 
 def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) -> list[str]:
@@ -303,7 +316,9 @@ def add_comparisons(rows: list[RunRow]) -> None:
     run, every WebSocket run against the bare broadcast loop's, and each of chatlab's runs
     against Flask-SocketIO's over the same transport."""
 
-    websocket = {r.load: r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
+    # a run is compared with the WebSocket run of its own backend and worker count
+    websocket = {(r.load, r.backend, r.workers): r for r in rows
+                 if (r.server, r.transport) == CHATLAB_WEBSOCKET}  # fmt: skip
     bare = {r.load: r for r in rows if r.server == BARE_BROADCAST.name}
     peer = {(r.load, r.transport): r for r in rows if r.server == FLASK_SOCKETIO.name}
     for row in rows:
@@ -321,7 +336,7 @@ def add_comparisons(rows: list[RunRow]) -> None:
             row.server_cpu_per_msg_vs_bare = ratio(
                 row.server_cpu_per_msg_us, loop.server_cpu_per_msg_us
             )
-        baseline = websocket.get(row.load)
+        baseline = websocket.get((row.load, row.backend, row.workers))
         if baseline is None or baseline is row:
             continue
         row.websocket_run_id = baseline.run_id

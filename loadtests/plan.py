@@ -81,6 +81,8 @@ class RunSpec:
     # a capacity run: (first step's users, factor, largest step's users); `users` is the
     # largest and `window` each step's measured seconds
     capacity: tuple[int, float, int] | None = None
+    backend: str = "memory"  # chatlab's chat: in the process, or "redis" (a run's own Redis)
+    workers: int = 1  # chatlab server processes (more than one: --workers N, on Redis)
 
     @classmethod
     def of(cls, choice: str, *args: object, **fields: object) -> "RunSpec":
@@ -136,6 +138,8 @@ class RunSpec:
             parts.append("newconn")
         if self.capacity is not None:
             parts[parts.index(f"u{self.users}")] = "capacity"
+        if self.backend != "memory" or self.workers != 1:
+            parts.append(f"{self.backend}-w{self.workers}")
         return "-".join(parts)
 
     def locust_options(self) -> list[str]:
@@ -299,6 +303,24 @@ def custom(
                                        header_profile=header_profile, window=window,
                                        send_interval=send_interval))  # fmt: skip
     return plan
+
+
+BACKENDS = ("memory", "redis")
+
+
+def across_backends(plan: list[RunSpec], backends: list[str], workers: list[int]) -> list[RunSpec]:
+    """Each of chatlab's runs once per backend and worker count (`--backend`, `--workers`);
+    several workers share the chat through Redis only, so memory runs keep one worker. Other
+    servers' runs are kept as they are."""
+    expanded: list[RunSpec] = []
+    for spec in plan:
+        if spec.server != CHATLAB.name:
+            expanded.append(spec)
+            continue
+        for backend in backends:
+            for count in workers if backend == "redis" else [1]:
+                expanded.append(replace(spec, backend=backend, workers=count))
+    return expanded
 
 
 def with_window(plan: list[RunSpec], window: float) -> list[RunSpec]:

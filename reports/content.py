@@ -7,6 +7,7 @@ from typing import Any
 from lab.results import RunRow
 from lab.target_lines import target_lines
 
+from .backplane import backplane_cost
 from .claims import Claim, all_claims, baseline_comparison
 from .network import hickson, network_latency
 from .overhead import header_table
@@ -64,6 +65,7 @@ class ReportContent:
     capacity: Table | None  # where each transport hits the wall; None: no capacity runs
     scope: list[str]  # what this sweep leaves out (a quick sweep's line), if anything
     targets: list[str]  # the sweep's targets.json in words, one line per check
+    backplane: list[str] = field(default_factory=list)  # the Redis backplane's cost, if run
 
     @property
     def invalid_runs(self) -> list[RunRow]:
@@ -95,6 +97,7 @@ def compute(sweep: Sweep, plots: list[RenderedPlot]) -> ReportContent:
         capacity=capacity_table(sweep.capacity) if sweep.capacity else None,
         scope=[DEFAULT_PRESET_ADDS] if sweep.environment.get("preset") == "quick" else [],
         targets=measured_targets(sweep.targets),
+        backplane=backplane_cost(sweep.rows),
     )
 
 

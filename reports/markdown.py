@@ -37,6 +37,9 @@ def render_markdown(content: ReportContent) -> str:
     out += ["", f"## {PEERS_HEADING}", "", *markdown_table(content.peers)]
     if content.capacity is not None:
         out += ["", f"## {CAPACITY_HEADING}", "", *markdown_table(content.capacity)]
+    if content.backplane:
+        out += ["", "## What the Redis backplane costs per message", ""]
+        out += [f"- {line}" for line in content.backplane]
     out += ["", "## Header overhead: the classic table, measured", ""]
     out += markdown_table(content.overhead)
     out += ["", "## Over a network: the runs through an emulated link", ""]

@@ -89,6 +89,10 @@ def render_html(content: ReportContent) -> str:
     )
     targets = "".join(f"<li>{_text(line)}</li>" for line in content.targets)
     targets = f"<h2>{_text(TARGETS_HEADING)}</h2><ul>{targets}</ul>" if targets else ""
+    backplane = ""
+    if content.backplane:
+        items = "".join(f"<li>{_text(s)}</li>" for s in content.backplane)
+        backplane = f"<h2>What the Redis backplane costs per message</h2>\n<ul>{items}</ul>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(content.title)}</title><style>{_STYLE}</style></head><body>
@@ -104,6 +108,7 @@ those runs; lines marked theory or estimate are labelled so.</p>
 <h2>{_text(PEERS_HEADING)}</h2>
 {_table(content.peers)}
 {capacity}
+{backplane}
 <h2>Header overhead: the classic table, measured</h2>
 {_table(content.overhead)}
 <h2>Over a network: the runs through an emulated link</h2>

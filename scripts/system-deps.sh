@@ -6,6 +6,7 @@ missing=""
 for package in "$@"; do
     case "$package" in
         redis-server) command -v redis-server >/dev/null 2>&1 || missing="$missing $package" ;;
+        nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing $package" ;;
         *) command -v "$package" >/dev/null 2>&1 || missing="$missing $package" ;;
     esac
 done

@@ -24,6 +24,18 @@ def unique(prefix: str) -> str:
     return f"{prefix}{os.getpid() % 1000}x{next(_names)}"
 
 
+def until(condition: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
+    """Poll `condition` until it returns something true; that value (AssertionError naming
+    `what` once `timeout` seconds have passed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} never held within {timeout} s")
+
+
 class Api:
     """A logged-in user's HTTP calls."""
 

@@ -33,9 +33,21 @@ EVERY_TEST_FROM_ONE_ADDRESS = {
 }
 
 
-def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> ServerProcess:
-    """`chatlab serve --port 0` in a subprocess, with CHATLAB_* overrides; waits until ready."""
-    return ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr")
+def start_server(tmp_dir: Path, config: dict[str, Any] | None = None,
+                 workers: int = 1) -> ServerProcess:  # fmt: skip
+    """`chatlab serve --port 0` in a subprocess, with CHATLAB_* overrides; waits until ready.
+    `workers` > 1: `chatlab serve --workers N` (its config must name a REDIS_URL)."""
+    from lab.servers import CHATLAB
+
+    module = CHATLAB.module if workers == 1 else (*CHATLAB.module, "--workers", str(workers))
+    live = ServerProcess(config, stderr=tmp_dir / f"server-{next(_names)}.stderr", module=module)
+    if workers > 1:
+        try:
+            live.wait_workers(workers)
+        except RuntimeError:
+            live.stop()
+            raise
+    return live
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +59,126 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     live.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A redis-server of the run's own (Debian's package) on a free port; every server on it
+    keeps its keys under a prefix of its own."""
+    from lab.redis_server import RedisServer
+
+    store = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield store
+    store.stop()
+
+
+_prefixes = itertools.count(1)
+REDIS_WORKERS = 2  # the servers with the chat in Redis are this many processes on one port
+
+
+def redis_config(store: Any, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`config` for a server keeping its chat in `store`, under a key prefix of its own."""
+    return {"REDIS_URL": store.url, "REDIS_PREFIX": f"t{next(_prefixes)}:", **(config or {})}
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> Iterator[Any]:
+    """As `server`, with the chat in Redis, served by REDIS_WORKERS worker processes."""
+    config = redis_config(redis_store, EVERY_TEST_FROM_ONE_ADDRESS)
+    live = start_server(tmp_path_factory.mktemp("redis-server"), config, REDIS_WORKERS)
+    yield live
+    live.stop()
+
+
+BACKENDS = ("memory", "redis")
+BEHIND_NGINX = "nginx"  # two servers on one Redis behind deploy/nginx.conf
+
+
+def balanced(folder: Path, store: Any, config: dict[str, Any] | None = None) -> Any:
+    """Two `chatlab serve` processes on `store` (one key prefix) behind nginx."""
+    from nginx_proxy import Balanced
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shared = redis_config(store, config)
+    return Balanced(folder, [start_server(folder, shared) for _ in range(2)])
+
+
+@pytest.fixture(scope="session")
+def nginx_server(tmp_path_factory: pytest.TempPathFactory, redis_store: Any) -> Iterator[Any]:
+    """As `server`: two servers on the run's Redis behind nginx, round robin."""
+    live = balanced(tmp_path_factory.mktemp("nginx"), redis_store, EVERY_TEST_FROM_ONE_ADDRESS)
+    yield live
+    live.stop()
+
+
+def either_server(request: pytest.FixtureRequest, server: ServerProcess) -> ServerProcess:
+    """For a module's own `server` fixture, parametrized by BACKENDS (`pytest.fixture(
+    params=BACKENDS, name="server")(either_server)`): its tests run on both backends."""
+    if request.param == "memory":
+        return server
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+def either_server_factory(request: pytest.FixtureRequest, server_factory: Any,
+                          redis_store: Any) -> Any:  # fmt: skip
+    """As `either_server`, for `server_factory`."""
+    if request.param == "memory":
+        return server_factory
+    if request.param == BEHIND_NGINX:
+        return request.getfixturevalue("nginx_factory")
+    return lambda **config: server_factory(
+        _workers=REDIS_WORKERS, **redis_config(redis_store, config)
+    )
+
+
+@pytest.fixture
+def nginx_factory(tmp_path: Path, redis_store: Any) -> Iterator:
+    """As `server_factory`, for two servers behind nginx."""
+    started: list[Any] = []
+
+    def start(**config: Any) -> Any:
+        live = balanced(tmp_path / f"balanced-{len(started)}", redis_store, config)
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def new_chat(request: pytest.FixtureRequest) -> Iterator:
+    """`new_chat(limits, clock=...)`: a chat in this process (`chat_core.Chat`), or one in the
+    run's Redis (`chat_redis.RedisChat`, under a prefix of its own, woken by a subscriber
+    thread as a server's greenlet would): every core rule is checked on both backends."""
+    from chat_core import Chat
+
+    if request.param == "memory":
+        yield Chat
+        return
+    from redis_wakeups import ThreadSubscriber
+
+    from chat_redis import RedisChat
+
+    store = request.getfixturevalue("redis_store")
+    subscribers: list[Any] = []
+
+    def make(limits: Any = None, clock: Any = None) -> Any:
+        options = {} if clock is None else {"clock": clock}
+        chat = RedisChat(store.url, limits, prefix=f"t{next(_prefixes)}:", **options)
+        subscribers.append(ThreadSubscriber(chat))
+        return chat
+
+    yield make
+    for subscriber in subscribers:
+        subscriber.stop()
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:
     """Start servers with their own configuration; each is stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(**config: Any) -> ServerProcess:
-        live = start_server(tmp_path, config)
+    def start(_workers: int = 1, **config: Any) -> ServerProcess:
+        live = start_server(tmp_path, config, _workers)
         started.append(live)
         return live
 

@@ -11,9 +11,14 @@ from typing import Any
 import pytest
 import requests
 from clients import Api, unique
+from conftest import BACKENDS, either_server, either_server_factory
 from raw_ws import RawWebSocket
 
-from chat_core import Chat, ChatError, Limits
+from chat_core import ChatError, Limits
+
+# every test with a server runs against the memory backend and against Redis
+server = pytest.fixture(params=BACKENDS, name="server")(either_server)
+server_factory = pytest.fixture(params=BACKENDS, name="server_factory")(either_server_factory)
 
 DEFAULTS = Limits()
 
@@ -27,8 +32,8 @@ def refusal(call, *args: Any, **kwargs: Any) -> ChatError:
 # -- the core -------------------------------------------------------------------------------
 
 
-def test_logins_past_an_addresss_bound_are_refused_and_other_addresses_are_not():
-    chat = Chat(Limits(max_sessions_per_client=3, max_sessions=5))
+def test_logins_past_an_addresss_bound_are_refused_and_other_addresses_are_not(new_chat):
+    chat = new_chat(Limits(max_sessions_per_client=3, max_sessions=5))
     held = [chat.login(f"a{i}", client="10.0.0.1") for i in range(3)]
     error = refusal(chat.login, "a3", client="10.0.0.1")
     assert (error.code, error.status) == ("limit_reached", 429)
@@ -41,8 +46,8 @@ def test_logins_past_an_addresss_bound_are_refused_and_other_addresses_are_not()
     assert chat.login("a3", client="10.0.0.1").name == "a3"  # a place freed is a place again
 
 
-def test_rooms_past_their_bounds_are_refused_but_joining_a_room_one_is_in_never_is():
-    chat = Chat(Limits(max_rooms_per_client=2, max_rooms=3, max_rooms_per_session=3))
+def test_rooms_past_their_bounds_are_refused_but_joining_a_room_one_is_in_never_is(new_chat):
+    chat = new_chat(Limits(max_rooms_per_client=2, max_rooms=3, max_rooms_per_session=3))
     alice = chat.login("alice", client="10.0.0.1")
     chat.join(alice, "r1")
     chat.join(alice, "r2")
@@ -59,8 +64,8 @@ def test_rooms_past_their_bounds_are_refused_but_joining_a_room_one_is_in_never_
     assert sorted(alice.rooms) == ["r1", "r2", "r3"]
 
 
-def test_streams_past_the_sessions_bound_are_refused_and_a_closed_one_frees_its_place():
-    chat = Chat(Limits(max_streams_per_session=2))
+def test_streams_past_the_sessions_bound_are_refused_and_a_closed_one_frees_its_place(new_chat):
+    chat = new_chat(Limits(max_streams_per_session=2))
     alice = chat.login("alice")
     chat.stream_opened(alice)
     chat.stream_opened(alice)

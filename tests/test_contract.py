@@ -6,6 +6,7 @@ import time
 import pytest
 import requests
 from clients import RECEIVERS, WebSocketReceiver
+from conftest import BACKENDS, BEHIND_NGINX, either_server, either_server_factory
 
 from chat_core import Transport
 
@@ -15,6 +16,13 @@ TRANSPORTS = list(Transport)
 @pytest.fixture(params=TRANSPORTS, ids=[str(t) for t in TRANSPORTS])
 def transport(request) -> Transport:
     return request.param
+
+
+# every contract test runs against the memory backend, against 2 workers on Redis, and
+# through nginx in front of two servers on Redis
+SERVED = (*BACKENDS, BEHIND_NGINX)
+server = pytest.fixture(params=SERVED, name="server")(either_server)
+server_factory = pytest.fixture(params=SERVED, name="server_factory")(either_server_factory)
 
 
 def test_send_then_receive(server, people, transport):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from chat_core import Chat, Limits
+from chat_core import Limits
 
 
 class Clock:
@@ -15,16 +15,12 @@ class Clock:
         return self.now
 
 
-def make_chat(**limits: object) -> Chat:
-    return Chat(Limits(**limits))
-
-
 def texts(batch) -> list[str]:
     return [m.text for m in batch.messages]
 
 
-def test_a_room_message_reaches_every_member_and_its_sender():
-    chat = make_chat()
+def test_a_room_message_reaches_every_member_and_its_sender(new_chat):
+    chat = new_chat()
     alice, bob = chat.login("alice"), chat.login("bob")
     chat.join(alice, "lobby")
     chat.join(bob, "lobby")
@@ -37,8 +33,8 @@ def test_a_room_message_reaches_every_member_and_its_sender():
         assert batch.cursor == sent.id
 
 
-def test_reading_from_a_cursor_returns_only_newer_messages():
-    chat = make_chat()
+def test_reading_from_a_cursor_returns_only_newer_messages(new_chat):
+    chat = new_chat()
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     ids = [chat.send(alice, {"room": "lobby", "text": str(i)}).id for i in range(5)]
@@ -48,8 +44,8 @@ def test_reading_from_a_cursor_returns_only_newer_messages():
     assert chat.read(alice, ids[-1]).cursor == ids[-1]
 
 
-def test_a_page_carries_the_first_part_and_says_how_much_remains():
-    chat = make_chat(poll_page=3)
+def test_a_page_carries_the_first_part_and_says_how_much_remains(new_chat):
+    chat = new_chat(Limits(poll_page=3))
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     start = chat.newest_id()
@@ -61,8 +57,8 @@ def test_a_page_carries_the_first_part_and_says_how_much_remains():
     assert texts(second) == ["3", "4", "5"] and second.remaining == 1
 
 
-def test_ids_strictly_increase_in_every_stream_under_concurrent_senders():
-    chat = make_chat(rate_burst=1000, rate_per_second=1000.0)
+def test_ids_strictly_increase_in_every_stream_under_concurrent_senders(new_chat):
+    chat = new_chat(Limits(rate_burst=1000, rate_per_second=1000.0))
     users = [chat.login(f"u{i}") for i in range(4)]
     for user in users:
         chat.join(user, "lobby")
@@ -86,8 +82,8 @@ def test_ids_strictly_increase_in_every_stream_under_concurrent_senders():
     assert all(order == orders[0] for order in orders)
 
 
-def test_wait_returns_as_soon_as_a_message_arrives():
-    chat = make_chat()
+def test_wait_returns_as_soon_as_a_message_arrives(new_chat):
+    chat = new_chat()
     alice, bob = chat.login("alice"), chat.login("bob")
     chat.join(alice, "lobby")
     chat.join(bob, "lobby")
@@ -101,15 +97,15 @@ def test_wait_returns_as_soon_as_a_message_arrives():
     assert texts(result["batch"]) == ["wake up"]
 
 
-def test_wait_times_out_with_an_empty_batch():
-    chat = make_chat()
+def test_wait_times_out_with_an_empty_batch(new_chat):
+    chat = new_chat()
     bob = chat.login("bob")
     batch = chat.wait(bob, chat.newest_id(), 0.01)
     assert batch.messages == [] and batch.gap_oldest is None and not batch.ended
 
 
-def test_a_stream_that_dropped_messages_reports_a_gap_with_the_oldest_retained_id():
-    chat = make_chat(stream_retention=5)
+def test_a_stream_that_dropped_messages_reports_a_gap_with_the_oldest_retained_id(new_chat):
+    chat = new_chat(Limits(stream_retention=5))
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     start = chat.newest_id()
@@ -121,8 +117,8 @@ def test_a_stream_that_dropped_messages_reports_a_gap_with_the_oldest_retained_i
     assert chat.read(alice, ids[3]).gap_oldest is None  # nothing newer than that was dropped
 
 
-def test_a_stream_that_never_dropped_anything_never_reports_a_gap():
-    chat = make_chat(stream_retention=5)
+def test_a_stream_that_never_dropped_anything_never_reports_a_gap(new_chat):
+    chat = new_chat(Limits(stream_retention=5))
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     for i in range(5):
@@ -130,8 +126,8 @@ def test_a_stream_that_never_dropped_anything_never_reports_a_gap():
     assert chat.read(alice, 0).gap_oldest is None
 
 
-def test_a_cursor_newer_than_the_newest_message_is_refused():
-    chat = make_chat()
+def test_a_cursor_newer_than_the_newest_message_is_refused(new_chat):
+    chat = new_chat()
     from chat_core import ChatError
 
     with pytest.raises(ChatError) as refused:
@@ -141,8 +137,8 @@ def test_a_cursor_newer_than_the_newest_message_is_refused():
     assert chat.cursor("0") == 0
 
 
-def test_ending_a_session_ends_its_waits_and_streams():
-    chat = make_chat()
+def test_ending_a_session_ends_its_waits_and_streams(new_chat):
+    chat = new_chat()
     bob = chat.login("bob")
     result = {}
     waiter = threading.Thread(target=lambda: result.update(b=chat.wait(bob, 0, 30)))
@@ -153,9 +149,9 @@ def test_ending_a_session_ends_its_waits_and_streams():
     assert chat.read(bob, 0).ended
 
 
-def test_idle_sessions_expire_but_not_while_a_stream_is_open():
+def test_idle_sessions_expire_but_not_while_a_stream_is_open(new_chat):
     clock = Clock()
-    chat = Chat(Limits(session_expiry=600), clock=clock)
+    chat = new_chat(Limits(session_expiry=600), clock=clock)
     idle, streaming = chat.login("idle"), chat.login("streaming")
     chat.stream_opened(streaming)
     clock.now += 601

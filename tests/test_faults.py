@@ -6,12 +6,18 @@ import socket
 import struct
 import threading
 
+import pytest
 import requests
 from clients import RECEIVERS, WebSocketReceiver
+from conftest import BACKENDS, either_server, either_server_factory
 from raw_ws import RawWebSocket
 
 from chat_core import Transport
 from wire.websocket import Close, CloseCode, TextMessage
+
+# every test with a server runs against the memory backend and against Redis
+server = pytest.fixture(params=BACKENDS, name="server")(either_server)
+server_factory = pytest.fixture(params=BACKENDS, name="server_factory")(either_server_factory)
 
 BIG_CONFIG = {
     "MAX_TEXT": 4_000_000,

@@ -1,4 +1,5 @@
-"""The layers: chat_core ← wire ← transports; chat_core ← lab, link ← loadtests, reports ← chatlab.
+"""The layers: chat_core ← chat_redis, wire ← transports; chat_core ← lab, link ← loadtests,
+reports ← chatlab.
 
 A layer imports nothing from the layers above it, and the shared ones nothing heavy, so that
 any part of the project may use them.
@@ -18,13 +19,23 @@ HEAVY = {"flask", "werkzeug", "gevent", "geventwebsocket", "locust", "greenlet",
 # modules (the servers read their own CPU, memory and wire bytes the one way the lab does).
 MAY_IMPORT = {
     "chat_core": set(),
+    "chat_redis": {"chat_core"},
     "wire": set(),
     "lab": {"chat_core"},
     "link": {"lab.announced_child", "lab.process_usage"},
-    "transports": {"chat_core", "wire", "lab.process_usage", "lab.wire_bytes"},
+    "transports": {"chat_core", "chat_redis", "wire", "lab.process_usage", "lab.wire_bytes"},
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},
-    "chatlab": {"chat_core", "wire", "lab", "link", "transports", "loadtests", "reports"},
+    "chatlab": {
+        "chat_core",
+        "chat_redis",
+        "wire",
+        "lab",
+        "link",
+        "transports",
+        "loadtests",
+        "reports",
+    },  # fmt: skip
 }
 
 
@@ -68,7 +79,7 @@ def loaded_by(*modules: str) -> set[str]:
     return set(json.loads(subprocess.check_output([sys.executable, "-c", probe], text=True)))
 
 
-@pytest.mark.parametrize("package", ["wire", "lab"])
+@pytest.mark.parametrize("package", ["wire", "lab", "chat_redis"])
 def test_a_shared_package_loads_nothing_heavy(package: str) -> None:
     loaded = loaded_by(package)
     assert package in loaded

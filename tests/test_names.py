@@ -4,7 +4,7 @@ refused, each with the rule it broke; ordinary names of many scripts are not."""
 import pytest
 from clients import AppUser, unique
 
-from chat_core import Chat, ChatError, Limits
+from chat_core import ChatError, Limits
 
 # Issue 9's probe: each was accepted beside the name it imitates. (look-alike, original,
 # words the refusal must hold)
@@ -37,46 +37,46 @@ def refusal(call, *args) -> ChatError:
 
 @pytest.mark.parametrize(("lookalike", "original", "because"), LOOKALIKES)
 def test_each_lookalike_of_the_probe_is_refused_with_the_rule_it_broke(
-    lookalike, original, because
+    lookalike, original, because, new_chat
 ):
-    chat = Chat()
+    chat = new_chat()
     chat.login(original)
     error = refusal(chat.login, lookalike)
     assert (error.code, error.status) == ("bad_request", 400)
     assert because in error.detail, error.detail
 
 
-def test_a_fullwidth_name_reads_as_its_plain_form_and_so_is_the_name_in_use():
-    chat = Chat()
+def test_a_fullwidth_name_reads_as_its_plain_form_and_so_is_the_name_in_use(new_chat):
+    chat = new_chat()
     chat.login("alice")
     error = refusal(chat.login, FULLWIDTH)
     assert error.code == "name_taken"
     assert f"'{FULLWIDTH}' reads as 'alice'" in error.detail
-    assert Chat().login(FULLWIDTH).name == "alice"  # where alice is free, it is alice
+    assert new_chat().login(FULLWIDTH).name == "alice"  # where alice is free, it is alice
 
 
 @pytest.mark.parametrize("invisible", ["\u3164", "\u115f", "\uffa0", "\u3164\u3164", "\u0301"])
-def test_a_name_with_no_visible_character_is_refused(invisible):
-    error = refusal(Chat().login, invisible)
+def test_a_name_with_no_visible_character_is_refused(invisible, new_chat):
+    error = refusal(new_chat().login, invisible)
     assert error.code == "bad_request"
     assert "has no visible character" in error.detail
 
 
-def test_ordinary_names_of_many_scripts_are_held_side_by_side():
-    chat = Chat(Limits(max_sessions_per_client=100, max_rooms_per_client=100))
+def test_ordinary_names_of_many_scripts_are_held_side_by_side(new_chat):
+    chat = new_chat(Limits(max_sessions_per_client=100, max_rooms_per_client=100))
     held = [chat.login(name).name for name in ORDINARY]
     assert held == ORDINARY
     for name in ORDINARY:  # and each makes a room of its name
         assert chat.join(chat.login(f"{name}.2"), name)[0] == name
 
 
-def test_names_keep_their_case_and_alice_and_Alice_are_two_names():
-    chat = Chat()
+def test_names_keep_their_case_and_alice_and_Alice_are_two_names(new_chat):
+    chat = new_chat()
     assert [chat.login(n).name for n in ("alice", "Alice", "ALICE")] == ["alice", "Alice", "ALICE"]
 
 
-def test_a_lookalike_is_refused_only_while_its_original_is_held():
-    chat = Chat()
+def test_a_lookalike_is_refused_only_while_its_original_is_held(new_chat):
+    chat = new_chat()
     alice = chat.login("alice")
     refusal(chat.login, "al\u0131ce")
     chat.logout(alice)
@@ -84,8 +84,8 @@ def test_a_lookalike_is_refused_only_while_its_original_is_held():
     assert "looks like the name 'al\u0131ce'" in refusal(chat.login, "alice").detail
 
 
-def test_room_names_follow_the_same_rules_against_the_rooms_that_exist():
-    chat = Chat()
+def test_room_names_follow_the_same_rules_against_the_rooms_that_exist(new_chat):
+    chat = new_chat()
     alice = chat.login("alice")
     chat.join(alice, "lobby")
     error = refusal(chat.join, alice, "Iobby")  # capital I
@@ -108,8 +108,8 @@ def test_room_names_follow_the_same_rules_against_the_rooms_that_exist():
         ("bob\u200b", "invisible or control character (U+200B ZERO WIDTH SPACE)"),
     ],
 )
-def test_other_refusals_say_which_rule(name, because):
-    error = refusal(Chat().login, name)
+def test_other_refusals_say_which_rule(name, because, new_chat):
+    error = refusal(new_chat().login, name)
     assert error.code == "bad_request"
     assert because in error.detail, error.detail
 

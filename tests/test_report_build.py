@@ -123,3 +123,28 @@ def test_the_page_and_the_summary_show_the_same_overhead_table(synthetic_sweep: 
     for cells in table.rows:
         assert "| " + " | ".join(cells) + " |" in summary
         assert "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) in page
+
+
+def test_the_backplane_section_compares_each_redis_run_with_its_memory_run(tmp_path: Path):
+    from conftest import synthetic_row, write_synthetic_sweep
+
+    from reports.backplane import backplane_cost
+
+    common = {"sent": 100, "expected": 900, "delivered": 900, "latency_p50_ms": 1.0,
+              "latency_p99_ms": 3.0}  # fmt: skip
+    rows = [
+        synthetic_row("websocket", 100, **common, server_cpu_per_msg_us=50.0),
+        synthetic_row("websocket", 100, **common, run_id="synthetic-redis", backend="redis",
+                      workers=2, server_cpu_per_msg_us=120.0, redis_cpu_per_msg_us=30.0),
+    ]  # fmt: skip
+    (line, cores) = backplane_cost(rows)
+    assert "120.0 µs of chatlab CPU and 30.0 µs of Redis CPU" in line
+    assert "150.0 µs in all (memory backend: 50.0 µs, +100.0 µs" in line
+    assert "2 worker(s)" in line and "share the server's cores" in cores
+    assert backplane_cost(rows[:1]) == []  # no Redis run, no section
+    folder = write_synthetic_sweep(tmp_path / "sweep", rows, samples=False)
+    from reports.build import build_report
+
+    index = build_report(folder)
+    assert "What the Redis backplane costs per message" in index.read_text()
+    assert "What the Redis backplane costs" in (index.parent / "summary.md").read_text()

@@ -102,6 +102,22 @@ def test_choosing_on_the_command_line_makes_every_combination():
     assert {s.window for s in runs} == {3.0}
 
 
+def test_backends_and_worker_counts_multiply_chatlabs_runs_and_name_them():
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--transports", "websocket,bare_broadcast", "--users", "10",
+                              "--backend", "memory,redis", "--workers", "1,2"])  # fmt: skip
+    _, runs = bench.build_plan(args)
+    made = sorted((s.server, s.backend, s.workers) for s in runs)
+    assert made == [("bare_broadcast", "memory", 1), ("chatlab", "memory", 1),
+                    ("chatlab", "redis", 1), ("chatlab", "redis", 2)]  # fmt: skip
+    names = {s.run_name(1) for s in runs if s.server == "chatlab"}
+    assert names == {"01-websocket-chat-u10", "01-websocket-chat-u10-redis-w1",
+                     "01-websocket-chat-u10-redis-w2"}  # fmt: skip
+    with pytest.raises(SystemExit, match="etcd"):
+        bench.build_plan(parser.parse_args(["--backend", "etcd"]))
+
+
 def test_an_unknown_transport_is_refused():
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
-from chat_core import TRANSPORT_HEADER, Chat
+from chat_core import TRANSPORT_HEADER
 
 from . import api, long_poll, observability, pages, short_poll, sse, websocket
 from .auth import authenticate_request
-from .config import Config, limits_from
+from .backends import make_chat
+from .config import Config
 from .cookie_sessions import CookieSessionsWhenUsed
 from .errors import register_error_handlers
 from .gevent_waiting import GeventWaiting
@@ -40,7 +41,7 @@ def create_app(config: object | dict[str, Any] | None = None) -> Flask:
     app.session_interface = CookieSessionsWhenUsed()
 
     waiting = GeventWaiting()
-    chat = Chat(limits_from(app.config), waiting=waiting)
+    chat = make_chat(app.config, waiting)
     app.extensions["chatlab"] = ServerState(chat=chat, chat_waiting=waiting)
 
     register_error_handlers(app)

@@ -28,6 +28,10 @@ class Config:
     WRITE_BATCH = 200  # messages written to a socket in one go at most
     CLOSE_TIMEOUT = 2.0  # seconds to wait for a client's close frame
     HOUSEKEEPING_INTERVAL = 1.0  # seconds between checks for stalled writers and idle sessions
+    # the shared backend: None keeps the chat in this process; "redis://HOST:PORT/DB" keeps
+    # it in that Redis, shared by every process naming it (chat_redis)
+    REDIS_URL: str | None = None
+    REDIS_PREFIX = "chatlab:"  # the start of every key chatlab keeps in that Redis
 
 
 for _limit in fields(Limits):

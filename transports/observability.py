@@ -3,7 +3,9 @@
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from . import shared_metrics
 from .auth import public
+from .backends import is_shared
 from .http_body import json_response
 from .state import state
 
@@ -19,11 +21,18 @@ def healthz() -> Response:
 @bp.get("/api/metrics")
 @public
 def metrics_json() -> Response:
-    return json_response(state().metrics.snapshot())
+    server = state()
+    if is_shared(server.chat):
+        return json_response(shared_metrics.combined_snapshot(server.chat, server.metrics))
+    return json_response(server.metrics.snapshot())
 
 
 @bp.get("/metrics")
 @public
 def metrics_prometheus() -> Response:
-    registry = state().metrics.prometheus_registry()
+    server = state()
+    if is_shared(server.chat):
+        registry = shared_metrics.prometheus_registry(server.chat, server.metrics)
+    else:
+        registry = server.metrics.prometheus_registry()
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ from geventwebsocket.handler import WebSocketHandler
 
 from lab.process_usage import raise_file_limit
 
+from . import backplane
 from .http_reading import GuardedReading, RequestLimits
 from .live import housekeeping
 from .metrics import ConnectionMeter
@@ -152,6 +153,7 @@ def serve(
         float(config["HOUSEKEEPING_INTERVAL"]),
         gevent.sleep,
     )
+    backplane_greenlets = backplane.start(state)
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, server.stop)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -161,3 +163,4 @@ def serve(
         server.serve_forever()
     finally:
         keeper.kill()
+        gevent.killall(backplane_greenlets)

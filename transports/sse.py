@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, g, request
 
-from chat_core import Message, Transport
+from chat_core import ChatError, Message, Transport
 from wire import sse
 
 from .auth import streaming
@@ -59,7 +59,10 @@ def _events(outbox: Outbox, ping_every: float, sock: object | None) -> Iterator[
         with outbox.writing():
             yield _OPENING
         while not outbox.live.aborted:
-            batch = outbox.next_batch()
+            try:
+                batch = outbox.next_batch()
+            except ChatError:
+                return  # the chat's shared store is unreachable: the client reconnects
             if batch.ended:
                 return
             chunk = [sse_gap(batch.gap_oldest)] if batch.gap_oldest is not None else []

@@ -329,6 +329,8 @@ class WebSocketConnection:
     def _write_loop(self) -> None:
         try:
             self._write_until_closed()
+        except ChatError as error:  # the chat's shared store is unreachable
+            self._close_refused(error)
         except OSError:
             self.outbox.live.abort()  # the peer is gone; wake the reader too
         except Exception:
@@ -361,6 +363,16 @@ class WebSocketConnection:
                 if batch.remaining or replies:
                     continue
             outbox.wakeup.wait()
+
+    def _close_refused(self, error: ChatError) -> None:
+        """Say why reading stopped in an error frame, then close with 1013: the client
+        reconnects later from its cursor."""
+        refused = self.endpoint.send_text(dumps({"type": "error", **error.as_dict()}))
+        try:
+            self._send_close([refused], CloseCode.TRY_AGAIN_LATER, str(error.code))
+            self._await_reader()
+        except OSError:
+            self.outbox.live.abort()
 
     def _send_close(self, frames: list[bytes], code: int, reason: str) -> None:
         frames.append(self.endpoint.close(code, reason))
