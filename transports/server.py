@@ -1,8 +1,11 @@
-"""The gevent server: WSGIServer with gevent-websocket's handler, taught four things.
+"""The gevent server: WSGIServer with gevent-websocket's handler, taught six things.
 
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
+- A request's header section is parsed by `request_headers` (RFC 9112's grammar, without
+  the email package), through pywsgi's `MessageClass` hook.
 - A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
+- The access log line is formatted only when there is an access log.
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
 - A WebSocket upgrade runs the app *before* the 101 is sent: the app authenticates as for
@@ -25,6 +28,7 @@ from lab.process_usage import raise_file_limit
 from .live import housekeeping
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
+from .request_headers import RequestHeaders, read_request_headers
 
 
 class ChatlabHandler(OneWriteHandler, WebSocketHandler):
@@ -33,6 +37,15 @@ class ChatlabHandler(OneWriteHandler, WebSocketHandler):
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
         super().__init__(sock, address, server, rfile)
         self.meter = ConnectionMeter(sock)
+
+    def MessageClass(self, rfile: Any, *args: Any) -> RequestHeaders:  # noqa: N802 - pywsgi's name
+        return read_request_headers(rfile)
+
+    def log_request(self) -> None:
+        # gevent-websocket's log_request formats every request for a logger that prints
+        # nothing; pywsgi's writes to the server's log, which is there only with --access-log
+        if self.server.access_log:
+            WSGIHandler.log_request(self)
 
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
@@ -94,6 +107,10 @@ def _discard(data: bytes) -> None:
 
 
 class ChatlabServer(WSGIServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_log = kwargs.get("log", "default") is not None  # pywsgi logs by default
+
     def handle(self, sock: socket.socket, address: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle(sock, address)
