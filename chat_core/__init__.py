@@ -1,7 +1,9 @@
 """The chat itself, with no I/O: identities, rooms, private messages, per-user streams.
 
 This package does no network or disk I/O and imports no Flask, gevent or Locust: transports
-read and write bytes, the core decides what those bytes mean. Blocking is passed in (see
+read and write bytes, the core decides what those bytes mean. (One exception, once per
+process: the Unicode tables that confusable-homoglyphs reads from its own package folder when
+the first `Chat` is made; see `lookalikes`.) Blocking is passed in (see
 ``waiting``), so the same core runs under gevent in the server and under threads in tests.
 """
 

@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     NAME_TAKEN = "name_taken"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    LIMIT_REACHED = "limit_reached"  # a bound on what a session, an address or the server holds
     UNAVAILABLE = "unavailable"
 
     @property
@@ -30,6 +31,7 @@ _STATUS = {
     ErrorCode.NAME_TAKEN: 409,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.LIMIT_REACHED: 429,
     ErrorCode.UNAVAILABLE: 503,
 }
 

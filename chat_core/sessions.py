@@ -1,11 +1,13 @@
-"""Who is logged in: a session holds a name, a token, its de-duplication memory and its rate."""
+"""Who is logged in: a session holds a name, a token, its de-duplication memory and its rate;
+the table of sessions finds them by token, by name and by how long they have been idle."""
 
 import secrets
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from itertools import count
 
 from .limits import Limits
+from .lookalikes import LookalikeIndex
 
 _serials = count(1)
 
@@ -45,6 +47,7 @@ class Session:
     bucket: TokenBucket
     last_seen: float
     cid_memory: int
+    client: str | None = None  # the address it logged in from (None: not known)
     rooms: set[str] = field(default_factory=set)
     cids: OrderedDict[str, int] = field(default_factory=OrderedDict)
     open_streams: int = 0
@@ -56,7 +59,7 @@ class Session:
             self.cids.popitem(last=False)
 
 
-def new_session(name: str, limits: Limits, now: float) -> Session:
+def new_session(name: str, limits: Limits, now: float, client: str | None) -> Session:
     return Session(
         name=name,
         token=secrets.token_urlsafe(24),
@@ -64,4 +67,48 @@ def new_session(name: str, limits: Limits, now: float) -> Session:
         bucket=TokenBucket(limits.rate_per_second, limits.rate_burst, now),
         last_seen=now,
         cid_memory=limits.cid_memory,
+        client=client,
     )
+
+
+class SessionTable:
+    """The live sessions, by token and by name, in the order they were last seen, counted by
+    the address they logged in from. State only; the rules are the chat's."""
+
+    def __init__(self) -> None:
+        self.by_token: dict[str, Session] = {}
+        self.by_name: dict[str, Session] = {}
+        self.lookalikes = LookalikeIndex()
+        self.per_client: Counter[str | None] = Counter()
+        # least recently seen first: idle sessions are found without looking at busy ones
+        self._by_activity: OrderedDict[str, Session] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.by_token)
+
+    def add(self, session: Session) -> None:
+        self.by_token[session.token] = session
+        self.by_name[session.name] = session
+        self._by_activity[session.token] = session
+        self.lookalikes.add(session.name)
+        self.per_client[session.client] += 1
+
+    def remove(self, session: Session) -> None:
+        del self.by_token[session.token]
+        del self.by_name[session.name]
+        self._by_activity.pop(session.token, None)
+        self.lookalikes.discard(session.name)
+        self.per_client[session.client] -= 1
+        if not self.per_client[session.client]:
+            del self.per_client[session.client]
+
+    def touch(self, session: Session, now: float) -> None:
+        """The session was seen now (its request arrived, or its stream closed)."""
+        session.last_seen = now
+        try:
+            self._by_activity.move_to_end(session.token)
+        except KeyError:
+            pass  # it ended meanwhile
+
+    def least_recently_seen(self) -> Session | None:
+        return next(iter(self._by_activity.values()), None)

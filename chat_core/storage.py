@@ -37,6 +37,7 @@ class Storage(Protocol):
     def unlisten(self, owner: str, event: Event) -> None: ...
     def add_to_history(self, room: str, message: Message) -> None: ...
     def history(self, room: str, limit: int) -> list[Message]: ...
+    def drop_history(self, room: str) -> None: ...
 
 
 def _message_id(message: Message) -> int:
@@ -149,3 +150,6 @@ class MemoryStorage:
     def history(self, room: str, limit: int) -> list[Message]:
         history = self._histories.get(room, ())
         return list(history)[-limit:]
+
+    def drop_history(self, room: str) -> None:
+        self._histories.pop(room, None)

@@ -1,34 +1,15 @@
 """Turning untrusted input into checked values, or a ChatError that says what was wrong."""
 
 import math
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ChatError, ErrorCode
 from .limits import Limits
 
-_NAME_PUNCTUATION = frozenset("_-.")
 HISTORY_LIMIT_DEFAULT = 50  # messages of a room's history when the reader names no limit
 HISTORY_LIMIT_MAX = 200
-
-
-def normalize_name(value: Any, what: str, limits: Limits) -> str:
-    """A user or room name in NFC form, or bad_request naming the rule it broke."""
-    if not isinstance(value, str):
-        raise ChatError(ErrorCode.BAD_REQUEST, f"The {what} must be a string.")
-    name = unicodedata.normalize("NFC", value)
-    if not 1 <= len(name) <= limits.max_name:
-        raise ChatError(
-            ErrorCode.BAD_REQUEST,
-            f"The {what} must be 1 to {limits.max_name} characters long.",
-        )
-    if not all(ch.isalnum() or ch in _NAME_PUNCTUATION for ch in name):
-        raise ChatError(
-            ErrorCode.BAD_REQUEST,
-            f"The {what} may hold only letters, digits, '_', '-' and '.'.",
-        )
-    return name
 
 
 def parse_cid(payload: dict[str, Any], limits: Limits) -> str | None:
@@ -51,8 +32,14 @@ class SendRequest:
     ts: float | None
 
 
-def parse_send(payload: Any, limits: Limits) -> SendRequest:
-    """Check a send's fields (room xor to, text, cid, ts); the sender never comes from here."""
+def parse_send(
+    payload: Any,
+    limits: Limits,
+    room_name: Callable[[Any], str],
+    user_name: Callable[[Any], str],
+) -> SendRequest:
+    """Check a send's fields (room xor to, text, cid, ts); the sender never comes from here.
+    `room_name` and `user_name` turn the room or the recipient into a name, or refuse it."""
     if not isinstance(payload, dict):
         raise ChatError(ErrorCode.BAD_REQUEST, "A message must be a JSON object.")
     cid = parse_cid(payload, limits)
@@ -60,9 +47,9 @@ def parse_send(payload: Any, limits: Limits) -> SendRequest:
     if (room is None) == (to is None):
         raise ChatError(ErrorCode.BAD_REQUEST, "A message needs exactly one of 'room' and 'to'.")
     if room is not None:
-        room = normalize_name(room, "room name", limits)
+        room = room_name(room)
     else:
-        to = normalize_name(to, "recipient name", limits)
+        to = user_name(to)
     text = payload.get("text")
     if not isinstance(text, str):
         raise ChatError(ErrorCode.BAD_REQUEST, "'text' must be a string.")

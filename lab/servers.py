@@ -17,6 +17,13 @@ class Server:
     label: str  # in words, for the console and the report
     module: tuple[str, ...]  # `python -m` arguments that start it; it takes --host and --port
     transports: tuple[Transport, ...]
+    # where its clients and its metrics call a transport otherwise: (transport, their name)
+    spelled: tuple[tuple[Transport, str], ...] = ()
+
+    def client_name(self, transport: str) -> str:
+        """The name under which its Locust client counts (and its `/api/metrics` reports) a
+        transport."""
+        return dict(self.spelled).get(Transport(transport), str(transport))
 
 
 CHATLAB = Server("chatlab", "chatlab", ("chatlab", "serve"), tuple(Transport))
@@ -27,6 +34,18 @@ BARE_BROADCAST = Server(
     ("loadtests.bare_broadcast",),
     (Transport.WEBSOCKET,),
 )
+# Flask-SocketIO in gevent mode, the peer: each chatlab transport beside the same transport
+# in another implementation. Its clients (loadtests/socketio_*.py) name what they speak as
+# Socket.IO clients do: Engine.IO's long polling and its WebSocket.
+SOCKETIO_POLLING, SOCKETIO_WEBSOCKET = "socketio_polling", "socketio_websocket"
+FLASK_SOCKETIO = Server(
+    "flask_socketio",
+    "Flask-SocketIO",
+    ("loadtests.socketio_server",),
+    (Transport.LONG_POLL, Transport.WEBSOCKET),
+    ((Transport.LONG_POLL, SOCKETIO_POLLING), (Transport.WEBSOCKET, SOCKETIO_WEBSOCKET)),
+)
+# The sweep's servers; FLASK_SOCKETIO joins them once the sweep runs its locustfiles.
 SERVERS = {server.name: server for server in (CHATLAB, BARE_BROADCAST)}
 
 

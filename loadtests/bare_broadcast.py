@@ -136,7 +136,10 @@ def _json(start_response: Any, status: str, body: Any, extra: list | None = None
     return [data]
 
 
-class _Server(WSGIServer):
+class NoDelayServer(WSGIServer):
+    """gevent's WSGIServer with TCP_NODELAY on every accepted socket (the baseline's and the
+    Flask-SocketIO peer's)."""
+
     def handle(self, sock: socket.socket, address: Any) -> None:
         # as chatlab's server does: no Nagle delay on small frames
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001, help="0 picks a free port")
     args = parser.parse_args(argv)
-    server = _Server((args.host, args.port), BareBroadcast(), handler_class=WebSocketHandler,
+    server = NoDelayServer((args.host, args.port), BareBroadcast(), handler_class=WebSocketHandler,
                      log=None, backlog=2048)  # fmt: skip
     server.start()
     host, port = server.address[:2]

@@ -23,6 +23,14 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 _names = itertools.count(1)
+# The shared server and app serve every test of a run, all from 127.0.0.1: more sessions and
+# rooms from one address than a class's server allows (docs/PROTOCOL.md, "Settings").
+EVERY_TEST_FROM_ONE_ADDRESS = {
+    "MAX_SESSIONS": 100_000,
+    "MAX_SESSIONS_PER_CLIENT": 100_000,
+    "MAX_ROOMS": 100_000,
+    "MAX_ROOMS_PER_CLIENT": 100_000,
+}
 
 
 def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> ServerProcess:
@@ -32,8 +40,9 @@ def start_server(tmp_dir: Path, config: dict[str, Any] | None = None) -> ServerP
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server with the default configuration, shared by the whole run."""
-    live = start_server(tmp_path_factory.mktemp("server"))
+    """One server with the default configuration, shared by the whole run (but for the bounds
+    on what one address may hold: every test's users come from 127.0.0.1)."""
+    live = start_server(tmp_path_factory.mktemp("server"), EVERY_TEST_FROM_ONE_ADDRESS)
     yield live
     live.stop()
 
@@ -81,13 +90,14 @@ def people() -> Iterator:
 
 @pytest.fixture(scope="session")
 def app() -> Any:
-    """The chat app in this process with the default configuration, served by no server and
-    shared by the whole run (as `server` is): for what needs no socket, through
-    `app.test_client()`. Its gevent lock and events work in a
-    process that gevent has not monkey-patched (test_bad_input checks that none is)."""
+    """The chat app in this process with the default configuration (but for the bounds on one
+    address, as the `server` fixture's), served by no server and shared by the whole run (as
+    `server` is): for what needs no socket, through `app.test_client()`. Its gevent lock and
+    events work in a process that gevent has not monkey-patched (test_bad_input checks that
+    none is)."""
     from transports import create_app
 
-    return create_app()
+    return create_app(EVERY_TEST_FROM_ONE_ADDRESS)
 
 
 @pytest.fixture
@@ -223,13 +233,14 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def browser_page(new_context: Any, server: ServerProcess) -> Iterator[Any]:
-    """`open_page()` → a page in a fresh browser context (its own cookies) on the live server.
+    """`open_page()` → a page in a fresh browser context (its own cookies) on the live server;
+    `open_page(locale="zh-CN")` passes options to the context.
 
     Uncaught errors and unhandled rejections in any page's JavaScript fail the test."""
     errors: list[str] = []
 
-    def open_page() -> Any:
-        context = new_context(base_url=server.url, viewport=VIEWPORT)
+    def open_page(**options: Any) -> Any:
+        context = new_context(base_url=server.url, viewport=VIEWPORT, **options)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         return page

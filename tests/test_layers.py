@@ -15,26 +15,34 @@ from source_imports import absolute_imports
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = {"flask", "werkzeug", "gevent", "geventwebsocket", "locust", "greenlet", "matplotlib"}
 # What each package may import from the project, besides itself: whole packages, or single
-# modules (the servers read their own CPU and memory the one way the lab does).
+# modules (the servers read their own CPU, memory and wire bytes the one way the lab does).
 MAY_IMPORT = {
     "chat_core": set(),
     "wire": set(),
     "lab": {"chat_core"},
     "link": {"lab.announced_child", "lab.process_usage"},
-    "transports": {"chat_core", "wire", "lab.process_usage"},
+    "transports": {"chat_core", "wire", "lab.process_usage", "lab.wire_bytes"},
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},
     "chatlab": {"chat_core", "wire", "lab", "link", "transports", "loadtests", "reports"},
 }
 
 
+# The lab's peer server (loadtests/socketio_server.py) runs on these; the chat server never.
+PEER_ONLY = {"flask_socketio", "socketio", "engineio"}
+
+
+def imports(package: str) -> set[str]:
+    """Every absolute import in `package`'s files, as written."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        found |= set(absolute_imports(path))
+    return found
+
+
 def project_imports(package: str) -> set[str]:
     """Every module of the project's other packages that `package`'s files import."""
-    found = set()
-    others = MAY_IMPORT.keys() - {package}
-    for path in (ROOT / package).rglob("*.py"):
-        found |= {n for n in absolute_imports(path) if n.split(".")[0] in others}
-    return found
+    return {n for n in imports(package) if n.split(".")[0] in MAY_IMPORT.keys() - {package}}
 
 
 @pytest.mark.parametrize("package", MAY_IMPORT)
@@ -65,3 +73,15 @@ def test_a_shared_package_loads_nothing_heavy(package: str) -> None:
     loaded = loaded_by(package)
     assert package in loaded
     assert not loaded & HEAVY
+
+
+@pytest.mark.parametrize("package", ["chat_core", "wire", "transports"])
+def test_the_chat_server_never_imports_the_peer_servers_libraries(package: str) -> None:
+    written = {name.split(".")[0] for name in imports(package)}
+    assert not written & PEER_ONLY
+    assert not loaded_by(package) & PEER_ONLY
+
+
+def test_the_peer_server_is_built_on_them() -> None:
+    # the rule above guards something real: the lab's own modules do load them
+    assert "flask_socketio" in {n.split(".")[0] for n in imports("loadtests")}

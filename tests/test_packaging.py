@@ -197,6 +197,12 @@ def test_the_wheel_installed_alone_serves_every_page_and_every_asset_they_refere
     command = [str(bin_dir / "chatlab"), "serve"]
     with ServerProcess(command=command, cwd=empty, stderr=tmp_path / "serve.stderr") as server:
         fetched, referrers = fetch_pages_and_assets(server.url + "/")
+        # the compiled catalog travels in the wheel: a Chinese browser gets a Chinese page
+        chinese = requests.get(f"{server.url}/compare", headers={"Accept-Language": "zh-CN"},
+                               timeout=10)  # fmt: skip
+    assert (site / "transports" / "translations" / "zh" / "LC_MESSAGES" / "messages.mo").is_file()
+    assert '<html lang="zh-Hans"' in chinese.text
+    assert "<title>对比 · chatlab</title>" in chinese.text and "四种传输方式" in chinese.text
 
     assert {".css", ".js"} <= {Path(urlsplit(url).path).suffix for url in fetched}
     assert any(referrer.endswith(".js") for referrer in referrers.values()), "no import followed"

@@ -4,7 +4,7 @@ request arriving before the previous answer is charged is not charged to that an
 import socket
 import time
 
-from transports.wire_bytes import read_wire_count
+from lab.wire_bytes import read_wire_count
 
 
 def _connected_pair() -> tuple[socket.socket, socket.socket]:

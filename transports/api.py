@@ -13,7 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @public
 def create_session() -> Response:
     chat = state().chat
-    new = chat.login(json_body().get("name"))
+    new = chat.login(json_body().get("name"), client=request.remote_addr)
     session["token"] = new.token
     return json_response(
         {"name": new.name, "token": new.token, "cursor": chat.newest_id()}, status=201

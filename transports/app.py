@@ -16,6 +16,7 @@ from .cookie_sessions import CookieSessionsWhenUsed
 from .errors import register_error_handlers
 from .gateway import TransportGateway
 from .gevent_waiting import GeventWaiting
+from .language import init_language
 from .metrics import API, COUNTED
 from .state import ServerState, state
 
@@ -45,6 +46,7 @@ def create_app(config: object | dict[str, Any] | None = None) -> Flask:
     app.extensions["chatlab"] = ServerState(chat=chat, chat_waiting=waiting)
 
     register_error_handlers(app)
+    init_language(app)
     app.before_request(_before_request)
     for module in (api, short_poll, long_poll, sse, websocket, observability, pages):
         app.register_blueprint(module.bp)

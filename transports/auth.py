@@ -1,7 +1,8 @@
 """Who is asking, decided once per request before any view runs.
 
 Order: a cross-site browser request is refused first (403), then the session is looked up
-from the Authorization header, `?token=`, or the signed cookie, in that order (401).
+from the Authorization header, `?token=`, or the signed cookie, in that order (401), then a
+request that opens a stream is refused if its session has all the streams it may (429).
 
 The rules read a request only through `Asking`, so that Flask's views (`authenticate_request`,
 from the app's before_request) and the transport gateway in front of Flask
@@ -113,7 +114,11 @@ def authenticate(asking: Asking, view: Callable, chat: Chat) -> Session | None:
     check_origin(asking, view)
     if getattr(view, "chatlab_public", False):
         return None
-    return current_session(asking, chat)
+    found = current_session(asking, chat)
+    if getattr(view, "chatlab_streaming", False):
+        # refused here, as an HTTP answer: a WebSocket past its quota is never upgraded
+        chat.check_stream_quota(found)
+    return found
 
 
 def _flask_asking() -> Asking:

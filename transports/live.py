@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from chat_core import Chat, Session
 
+from .memory import give_back_freed_memory
+
 
 @dataclass(eq=False)
 class LiveConnection:
@@ -65,11 +67,15 @@ def housekeeping(
     sleep: Callable[[float], None],
     expiry_every: int = 10,
 ) -> None:
-    """Run forever: abort stalled writers each interval, expire idle sessions now and then."""
+    """Run forever: abort stalled writers and forget rooms empty past their grace each
+    interval, expire idle sessions now and then; give what they held back to the system."""
     rounds = 0
     while True:
         sleep(interval)
         live.abort_stalled(chat, send_queue, stalled_after=interval)
+        released = chat.forget_empty_rooms()
         rounds += 1
         if rounds % expiry_every == 0:
-            chat.expire_idle()
+            released += chat.expire_idle()
+        if released:
+            give_back_freed_memory()

@@ -15,8 +15,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from chat_core import Session, Transport
 from lab.process_usage import process_usage
-
-from .wire_bytes import WireCount, read_wire_count
+from lab.wire_bytes import WireCount, read_wire_count
 
 API = "api"  # sends and room calls from clients that name no transport
 COUNTED = (*(str(t) for t in Transport), API)

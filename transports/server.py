@@ -1,9 +1,7 @@
-"""The gevent server: WSGIServer with gevent-websocket's handler, taught six things.
+"""The gevent server: WSGIServer with gevent-websocket's handler, taught five things.
 
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
-- A request's header section is parsed by `request_headers` (RFC 9112's grammar, without
-  the email package), through pywsgi's `MessageClass` hook.
 - A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
 - The access log line is formatted only when there is an access log.
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
@@ -28,7 +26,6 @@ from lab.process_usage import raise_file_limit
 from .live import housekeeping
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
-from .request_headers import RequestHeaders, read_request_headers
 
 
 class ChatlabHandler(OneWriteHandler, WebSocketHandler):
@@ -37,9 +34,6 @@ class ChatlabHandler(OneWriteHandler, WebSocketHandler):
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
         super().__init__(sock, address, server, rfile)
         self.meter = ConnectionMeter(sock)
-
-    def MessageClass(self, rfile: Any, *args: Any) -> RequestHeaders:  # noqa: N802 - pywsgi's name
-        return read_request_headers(rfile)
 
     def log_request(self) -> None:
         # gevent-websocket's log_request formats every request for a logger that prints
@@ -143,10 +137,13 @@ def serve(
     port: int = 5000,
     access_log: bool = False,
     announce: Callable[[str], None] = print,
+    listener: socket.socket | None = None,
 ) -> None:
-    """Serve `app` until Ctrl-C or SIGTERM. Raises PortBusy if the port is taken."""
+    """Serve `app` until Ctrl-C or SIGTERM. Raises PortBusy if the port is taken.
+    `listener`: a socket from `listen()` to serve on instead of host and port."""
     raise_file_limit()
-    listener = listen(host, port)
+    if listener is None:
+        listener = listen(host, port)
     server = ChatlabServer(
         listener,
         app,

@@ -8,4 +8,6 @@ from .base import SetupFailed as SetupFailed
 from .http_clients import LongPollClient as LongPollClient
 from .http_clients import ShortPollClient as ShortPollClient
 from .http_clients import SseClient as SseClient
+from .socketio_client import SocketIOPollingClient as SocketIOPollingClient
+from .socketio_client import SocketIOWebSocketClient as SocketIOWebSocketClient
 from .ws_client import WebSocketClient as WebSocketClient

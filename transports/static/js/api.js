@@ -4,6 +4,8 @@
 // or carries its own token (the compare page: four sessions in one page, so the cookie must
 // never mix in: requests go with credentials 'omit' and an Authorization header).
 
+import { t } from './text.js';
+
 // Codes worth trying again with the same cid: nothing was accepted, or we cannot know.
 const RETRYABLE = new Set(['network', 'rate_limited', 'unavailable', 'stopped']);
 
@@ -29,7 +31,7 @@ export class ApiError extends Error {
 // A send that was handed to a transport client after it stopped (a switch): the next client
 // sends it again with the same cid, so it is accepted at most once.
 export function stoppedError() {
-  return new ApiError('stopped', 'The transport was switched before the send was answered.');
+  return new ApiError('stopped', t('error.stopped'));
 }
 
 export class Api {
@@ -71,7 +73,7 @@ export class Api {
       });
     } catch (error) {
       if (error.name === 'AbortError') throw error;
-      throw new ApiError('network', `The server could not be reached (${error.message}).`);
+      throw new ApiError('network', t('error.unreachable', { reason: error.message }));
     }
     if (response.status === 204) return null;
     let data = null;
@@ -84,7 +86,7 @@ export class Api {
       const retryAfter = Number(response.headers.get('Retry-After')) || null;
       throw new ApiError(
         data?.error ?? `http_${response.status}`,
-        data?.detail ?? `The server answered ${response.status} ${response.statusText}.`,
+        data?.detail ?? t('error.http_status', { status: response.status, reason: response.statusText }),
         { status: response.status, retryAfter },
       );
     }

@@ -5,6 +5,7 @@ import { Api } from './api.js';
 import { Conversations } from './conversations.js';
 import { $, Notices, clock, el, formatCount } from './dom.js';
 import { Link } from './link.js';
+import { t } from './text.js';
 import { TRANSPORTS, TRANSPORT_NAMES } from './transports/index.js';
 
 const REFRESH_SECONDS = 2; // members and the room list
@@ -28,11 +29,7 @@ class ChatPage {
       name: this.me,
       transport: TRANSPORTS[stored] ? stored : 'websocket',
       onMessage: (message, via) => this.received(message, via),
-      onGap: (oldest) =>
-        this.notices.show(
-          `Some messages were dropped before they reached you; resuming from #${oldest}.`,
-          'warning',
-        ),
+      onGap: (oldest) => this.notices.show(t('chat.gap', { oldest }), 'warning'),
       onError: (error, transport, { fatal }) => this.transportError(error, transport, fatal),
       onStatus: (status) => this.showStatus(status),
       onSwitch: (transport) => this.showTransport(transport),
@@ -110,18 +107,18 @@ class ChatPage {
       this.sessionEnded(error.detail);
       return;
     }
-    this.notices.show(`${TRANSPORTS[transport].label}: ${error.detail}`, 'warning');
+    this.notices.show(t('notice.about', { transport: TRANSPORTS[transport].label, detail: error.detail }), 'warning');
   }
 
   sessionEnded(detail) {
     if (this.ended) return;
     this.ended = true;
     this.link.stop();
-    this.showStatus({ state: 'failed', detail: 'session ended' }); // whoever noticed first
+    this.showStatus({ state: 'failed', detail: t('status.session_ended') }); // whoever noticed first
     for (const control of document.querySelectorAll('#composer input, #composer button')) {
       control.disabled = true;
     }
-    this.notices.show(`${detail} Reload or go back to the login page to continue.`, 'error');
+    this.notices.show(t('chat.session_ended', { detail }), 'error');
   }
 
   apiError(error) {
@@ -268,21 +265,21 @@ class ChatPage {
   }
 
   showMembers(room, members) {
-    $('#members-title').textContent = room ? `Members of #${room}` : 'Members';
+    $('#members-title').textContent = room ? t('chat.members_of', { room }) : t('chat.members');
     $('#members').replaceChildren(
       ...members.map((name) =>
         el(
           'li',
           {},
           name === this.me
-            ? el('span', { class: 'member member-me' }, `${name} (you)`)
+            ? el('span', { class: 'member member-me' }, t('chat.you', { name }))
             : el(
                 'button',
                 {
                   type: 'button',
                   class: 'member',
                   dataset: { member: name },
-                  title: `Talk privately with ${name}`,
+                  title: t('chat.talk_privately', { name }),
                   onclick: () => this.open(`@${name}`),
                 },
                 name,
@@ -315,7 +312,7 @@ class ChatPage {
               },
               `${sigil}${conversation.name}`,
               conversation.unread
-                ? el('span', { class: 'unread', title: 'unread' }, conversation.unread)
+                ? el('span', { class: 'unread', title: t('chat.unread') }, conversation.unread)
                 : null,
             ),
           ),
@@ -331,18 +328,18 @@ class ChatPage {
     const leave = $('#leave-room');
     const input = $('#message-input');
     if (!conversation) {
-      title.textContent = 'Join a room to start';
+      title.textContent = t('chat.no_conversation');
       leave.hidden = true;
       list.replaceChildren();
       return;
     }
     const room = conversation.kind === 'room';
-    title.textContent = room ? `#${conversation.name}` : `Private with ${conversation.name}`;
+    title.textContent = room ? `#${conversation.name}` : t('chat.private_with', { name: conversation.name });
     title.dataset.kind = conversation.kind;
     leave.hidden = !room;
     input.placeholder = room
-      ? `Message #${conversation.name}`
-      : `Private message to ${conversation.name}`;
+      ? t('chat.placeholder_room', { room: conversation.name })
+      : t('chat.placeholder_private', { name: conversation.name });
     list.replaceChildren(
       ...conversation.sorted().map(({ message, via }) => this.messageItem(message, via)),
       ...[...conversation.pending].map(([cid, entry]) => this.pendingItem(cid, entry)),
@@ -376,7 +373,7 @@ class ChatPage {
         'span',
         { class: 'meta' },
         el('time', { datetime: new Date(message.at * 1000).toISOString() }, clock(message.at)),
-        el('span', { class: `via via-${via}`, title: `delivered by ${viaLabel}` }, viaLabel),
+        el('span', { class: `via via-${via}`, title: t('chat.delivered_by', { transport: viaLabel }) }, viaLabel),
       ),
       el('span', { class: 'from' }, message.from),
       el('span', { class: 'text' }, message.text),
@@ -384,7 +381,11 @@ class ChatPage {
   }
 
   pendingItem(cid, { text, state, detail }) {
-    const label = { sending: 'sending…', accepted: 'accepted, on its way', failed: 'not sent' };
+    const label = {
+      sending: t('chat.pending.sending'),
+      accepted: t('chat.pending.accepted'),
+      failed: t('chat.pending.failed'),
+    };
     return el(
       'li',
       { class: `msg mine pending pending-${state}`, dataset: { cid }, title: detail ?? null },
@@ -423,7 +424,7 @@ class ChatPage {
         await this.api.request('DELETE', '/api/session');
       } catch (error) {
         if (!error.sessionEnded) {
-          this.notices.show(`Logging out failed: ${error.detail}`, 'error');
+          this.notices.show(t('chat.logout_failed', { detail: error.detail }), 'error');
           return;
         }
       }

@@ -2,12 +2,13 @@
 
 import { drawLines, perSecondBytes } from './chart.js';
 import { $, Notices, el, formatBytes, formatCount } from './dom.js';
+import { t } from './text.js';
 import { TRANSPORTS, TRANSPORT_NAMES } from './transports/index.js';
 
 const REFRESH_SECONDS = 1;
 const WINDOW = 60; // samples kept for the charts (seconds)
 const ROWS = [...TRANSPORT_NAMES, 'api'];
-const LABELS = { api: 'other (no transport named)' };
+const LABELS = { api: t('dashboard.other') };
 
 class Dashboard {
   constructor(root) {
@@ -50,11 +51,12 @@ class Dashboard {
     let snapshot;
     try {
       const response = await fetch(this.url, { cache: 'no-store', credentials: 'omit' });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      if (!response.ok) throw new Error(t('dashboard.server_answered', { status: response.status }));
       snapshot = await response.json();
     } catch (error) {
-      this.status('failed', `cannot read the metrics: ${error.message}`);
-      if (!this.failing) this.notices.show(`Cannot read the metrics: ${error.message}`);
+      const problem = t('dashboard.cannot_read', { reason: error.message });
+      this.status('failed', problem);
+      if (!this.failing) this.notices.show(problem);
       this.failing = true;
       return;
     }
@@ -62,7 +64,7 @@ class Dashboard {
     const at = performance.now() / 1000;
     this.update(snapshot, this.previous && { ...this.previous, elapsed: at - this.previous.at });
     this.previous = { at, snapshot };
-    this.status('live', `updated ${new Date().toLocaleTimeString([], { hour12: false })}`);
+    this.status('live', t('dashboard.updated', { time: new Date().toLocaleTimeString([], { hour12: false }) }));
   }
 
   update(snapshot, previous) {
@@ -87,10 +89,13 @@ class Dashboard {
       }
     }
     const process = snapshot.process;
-    const cpu = previous
-      ? ` (${Math.round((100 * (process.cpu_seconds - previous.snapshot.process.cpu_seconds)) / previous.elapsed)} % now)`
-      : '';
-    $('#process-cpu').textContent = `${process.cpu_seconds.toFixed(2)} s${cpu}`;
+    const seconds = process.cpu_seconds.toFixed(2);
+    $('#process-cpu').textContent = previous
+      ? t('dashboard.cpu_now', {
+          seconds,
+          percent: `${Math.round((100 * (process.cpu_seconds - previous.snapshot.process.cpu_seconds)) / previous.elapsed)} %`,
+        })
+      : t('dashboard.cpu', { seconds });
     $('#process-rss').textContent = formatBytes(process.rss_bytes);
     this.draw();
   }

@@ -1,5 +1,7 @@
 // Building the page. Every string a user typed goes in as a text node: never as HTML.
 
+import { t } from './text.js';
+
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -54,7 +56,7 @@ export class Notices {
       'li',
       { class: `notice notice-${kind}` },
       el('span', { class: 'notice-text' }, text),
-      el('button', { type: 'button', class: 'notice-close', 'aria-label': 'Dismiss' }, '×'),
+      el('button', { type: 'button', class: 'notice-close', 'aria-label': t('notice.dismiss') }, '×'),
     );
     notice.querySelector('button').addEventListener('click', () => notice.remove());
     this.container.prepend(notice);

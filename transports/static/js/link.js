@@ -60,14 +60,26 @@ export class Link {
   }
 
   // Returns { cid, done }: the cid at once (to show the message as pending), and a promise
-  // of its id once the server has accepted it.
-  send(target, text) {
+  // of its id once the server has accepted it. `pipelined`: over a WebSocket, the next send
+  // may leave before this one is acknowledged (frames keep their order on one connection,
+  // and unacknowledged ones are sent again in order after a reconnect); over HTTP, where
+  // requests on different connections could overtake each other, it changes nothing.
+  send(target, text, { pipelined = false } = {}) {
     this.sentCount += 1;
     const message = { ...target, text, cid: `${this.cidPrefix}-${this.sentCount}` };
+    let handed;
+    const left = new Promise((resolve) => {
+      handed = resolve;
+    });
     // Stamped when it leaves, not when it was queued behind earlier sends: the latency
     // readers compute is the transport's, not this page's queue.
-    const done = this.queue.then(() => this.deliverSend({ ...message, ts: Date.now() / 1000 }));
-    this.queue = done.catch(() => {});
+    const done = this.queue.then(() => {
+      const accepted = this.deliverSend({ ...message, ts: Date.now() / 1000 });
+      handed();
+      return accepted;
+    });
+    const overlap = pipelined && this.transport === 'websocket';
+    this.queue = overlap ? left : done.catch(() => {});
     return { cid: message.cid, done };
   }
 

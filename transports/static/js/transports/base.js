@@ -8,6 +8,7 @@
 //   client.cursor, client.counters  // { requests, received, sent, empty }
 
 import { ApiError, stoppedError } from '../api.js';
+import { t } from '../text.js';
 
 const noop = () => {};
 
@@ -31,7 +32,7 @@ export class TransportClient {
     if (this.running) throw new Error(`${this.transport} client already started`);
     this.cursor = cursor;
     this.running = true;
-    this.setStatus('connecting', 'connecting…');
+    this.setStatus('connecting', t('status.connecting'));
     this.open();
   }
 
@@ -39,7 +40,7 @@ export class TransportClient {
     if (!this.running) return;
     this.running = false;
     this.close();
-    this.setStatus('stopped', 'stopped');
+    this.setStatus('stopped', t('status.stopped'));
   }
 
   async send(message) {
@@ -82,13 +83,13 @@ export class TransportClient {
     if (problem.sessionEnded) {
       this.running = false;
       this.close();
-      this.setStatus('failed', 'session ended');
+      this.setStatus('failed', t('status.session_ended'));
       this.callbacks.onError(problem, this.transport, { fatal: true });
       return null;
     }
     this.failures += 1;
     const wait = problem.retryAfter ?? Math.min(10, 0.5 * 2 ** (this.failures - 1));
-    this.setStatus('retrying', `${problem.detail} Trying again in ${wait.toFixed(1)} s.`);
+    this.setStatus('retrying', t('status.retry', { detail: problem.detail, seconds: wait.toFixed(1) }));
     this.callbacks.onError(problem, this.transport, { fatal: false });
     return wait;
   }

@@ -4,9 +4,11 @@
 import { LongPollClient, ShortPollClient } from './polling.js';
 import { SseClient } from './sse.js';
 import { WebSocketClient } from './websocket.js';
+import { t } from '../text.js';
 
 // Each transport's name in words comes from the server (chat_core's Transport.label, through
-// base.html), so that the pages, the console and the report name them alike.
+// base.html, in the page's language), so that the pages, the console and the report name
+// them alike.
 const LABELS = JSON.parse(document.documentElement.dataset.transportLabels);
 const label = (transport) => LABELS[transport].charAt(0).toUpperCase() + LABELS[transport].slice(1);
 
@@ -14,26 +16,26 @@ export const TRANSPORTS = {
   short_poll: {
     Client: ShortPollClient,
     label: label('short_poll'),
-    short: 'Short poll',
-    how: 'Asks the server every interval: "anything new?", usually to hear "no".',
+    short: t('transport.short_poll.short'),
+    how: t('transport.short_poll.how'),
   },
   long_poll: {
     Client: LongPollClient,
     label: label('long_poll'),
-    short: 'Long poll',
-    how: 'Asks once; the server holds the answer until there is news (or 25 s pass).',
+    short: t('transport.long_poll.short'),
+    how: t('transport.long_poll.how'),
   },
   sse: {
     Client: SseClient,
     label: label('sse'),
-    short: 'SSE',
-    how: 'One HTTP response that never ends: the server writes each message into it.',
+    short: t('transport.sse.short'),
+    how: t('transport.sse.how'),
   },
   websocket: {
     Client: WebSocketClient,
     label: label('websocket'),
-    short: 'WebSocket',
-    how: 'One connection, both directions: messages and sends are small frames.',
+    short: t('transport.websocket.short'),
+    how: t('transport.websocket.how'),
   },
 };
 

@@ -1,6 +1,7 @@
 // Short and long polling: the same request loop; only the URL and the pause differ.
 
 import { TransportClient } from './base.js';
+import { t } from '../text.js';
 
 class PollingClient extends TransportClient {
   open() {
@@ -60,7 +61,10 @@ export class ShortPollClient extends PollingClient {
 
   async afterAnswer(answer) {
     const empty = answer.messages.length === 0;
-    this.setStatus('live', empty ? `asked: nothing new; again in ${this.pollInterval} s` : 'asked: got news');
+    this.setStatus(
+      'live',
+      empty ? t('status.short_poll_empty', { seconds: this.pollInterval }) : t('status.short_poll_news'),
+    );
     await this.pause(this.pollInterval);
   }
 }
@@ -75,7 +79,7 @@ export class LongPollClient extends PollingClient {
   }
 
   extraParams() {
-    this.setStatus('live', `waiting up to ${this.longPollTimeout} s for news`);
+    this.setStatus('live', t('status.long_poll_waiting', { seconds: this.longPollTimeout }));
     return { timeout: this.longPollTimeout };
   }
 

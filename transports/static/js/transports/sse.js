@@ -3,6 +3,7 @@
 
 import { ApiError } from '../api.js';
 import { TransportClient } from './base.js';
+import { t } from '../text.js';
 
 export class SseClient extends TransportClient {
   static transport = 'sse';
@@ -14,7 +15,7 @@ export class SseClient extends TransportClient {
     source.addEventListener('open', () => {
       if (source !== this.source) return;
       this.succeeded();
-      this.setStatus('live', 'stream open: the server writes when there is news');
+      this.setStatus('live', t('status.sse_open'));
     });
     source.addEventListener('message', (event) => {
       if (source === this.source) this.deliver(JSON.parse(event.data));
@@ -32,7 +33,7 @@ export class SseClient extends TransportClient {
       // The browser is already reconnecting (with Last-Event-ID): count that request.
       this.counters.requests += 1;
       this.failures += 1;
-      const drop = new ApiError('network', 'The event stream dropped; the browser reconnects.');
+      const drop = new ApiError('network', t('error.sse_dropped'));
       this.setStatus('retrying', drop.detail);
       this.callbacks.onError(drop, this.transport, { fatal: false });
       return;
@@ -43,8 +44,8 @@ export class SseClient extends TransportClient {
     const alive = await this.sessionIsAlive();
     if (!this.running) return;
     const refusal = alive
-      ? new ApiError('network', 'The server refused the event stream.')
-      : new ApiError('unauthorized', 'This session has ended; log in again.', { status: 401 });
+      ? new ApiError('network', t('error.sse_refused'))
+      : new ApiError('unauthorized', t('error.session_gone'), { status: 401 });
     const wait = this.failed(refusal);
     if (wait === null) return;
     await this.pause(wait);

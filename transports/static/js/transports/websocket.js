@@ -4,15 +4,13 @@
 
 import { ApiError, stoppedError } from '../api.js';
 import { TransportClient } from './base.js';
+import { t } from '../text.js';
 
-const CLOSE_REASONS = {
-  1001: 'the server is going away',
-  1006: 'the connection was lost',
-  1008: 'the server refused a frame',
-  1009: 'a message was too big',
-  1011: 'the server failed',
-  1013: 'the server closed a consumer that fell behind',
-};
+const EXPLAINED_CLOSES = new Set([1001, 1006, 1008, 1009, 1011, 1013]);
+
+function closeReason(code) {
+  return EXPLAINED_CLOSES.has(code) ? t(`close.${code}`) : t('close.other', { code });
+}
 
 export class WebSocketClient extends TransportClient {
   static transport = 'websocket';
@@ -30,7 +28,7 @@ export class WebSocketClient extends TransportClient {
     socket.addEventListener('open', () => {
       if (socket !== this.socket) return;
       this.succeeded();
-      this.setStatus('live', 'connected: frames flow both ways');
+      this.setStatus('live', t('status.websocket_open'));
       for (const { frame } of this.pending.values()) socket.send(frame);
     });
     socket.addEventListener('message', (event) => {
@@ -79,18 +77,18 @@ export class WebSocketClient extends TransportClient {
     this.socket = null;
     if (event.code === 1000) {
       // The server closes with 1000 only when the session ended (logout elsewhere, expiry).
-      this.failed(new ApiError('unauthorized', 'The server ended this session.', { status: 401 }));
+      this.failed(new ApiError('unauthorized', t('error.session_ended_by_server'), { status: 401 }));
       return;
     }
-    const why = CLOSE_REASONS[event.code] ?? `the connection closed (${event.code})`;
+    const why = closeReason(event.code);
     // A refused handshake looks like any lost connection; the second time, ask why.
     const alive = this.failures === 0 || (await this.sessionIsAlive());
     if (!this.running) return;
     if (!alive) {
-      this.failed(new ApiError('unauthorized', 'This session has ended; log in again.'));
+      this.failed(new ApiError('unauthorized', t('error.session_gone')));
       return;
     }
-    const error = new ApiError('network', `WebSocket: ${why}; reconnecting from #${this.cursor}.`);
+    const error = new ApiError('network', t('error.websocket_reconnecting', { why, cursor: this.cursor }));
     // A consumer closed for falling behind may come straight back: it loses nothing retained.
     if (event.code === 1013) error.retryAfter = 0.2;
     const wait = this.failed(error);

@@ -1,10 +1,11 @@
-"""Bytes that really crossed a server socket, read from Linux's TCP_INFO.
+"""Bytes that really crossed a socket, read from Linux's TCP_INFO: the server's sockets for
+its metrics, the load generator's for the peer servers that count no bytes themselves.
 
 The kernel counts every byte of a TCP connection's payload in each direction: HTTP request
 lines, headers, bodies, chunk markers and WebSocket framing included. TCP/IP headers are not
 in these counts; segment counts are kept so that their overhead can be estimated.
 
-Incoming bytes are counted as the server has *taken* them off the socket: the kernel's count
+Incoming bytes are counted as the reader has *taken* them off the socket: the kernel's count
 less what still waits unread in the receive queue. A client that sends its next request the
 moment an answer reaches it can have that request in the queue before the server has charged
 the answer; counted as received, those bytes would go to the request before.
@@ -42,7 +43,7 @@ def read_wire_count(sock: socket.socket) -> WireCount | None:
     try:
         fcntl.ioctl(sock.fileno(), termios.FIONREAD, _UNREAD)
         info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, ValueError):  # ValueError: the socket is closed
         return None
     if len(info) < _TCP_INFO_SIZE:
         return None
