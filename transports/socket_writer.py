@@ -62,8 +62,10 @@ class SocketWriter:
     def drop_unsent_replies(self) -> None:
         """Forget the replies not begun yet (a frame begun must be finished, or the stream
         would be corrupt): the connection is closing, and they would only delay its close."""
-        kept = deque(item for index, item in enumerate(self.queue) if index == 0 or not item[1])
-        self.queue = kept
+        queue = self.queue  # the drainer holds it: changed in place
+        kept = [item for index, item in enumerate(queue) if index == 0 or not item[1]]
+        queue.clear()
+        queue.extend(kept)
         self.unsent_replies = sum(1 for _, reply in kept if reply)
         self.live.unsent_replies = self.unsent_replies
 
