@@ -69,7 +69,9 @@ class ChatlabHandler(OneWriteHandler, WebSocketHandler):
         self.write(b"")
         self.upgraded = True
         self.environ["wsgi.websocket"] = None  # frames are chatlab's own, not gevent-websocket's
-        return self._buffered_input(), self.socket
+        early = self._buffered_input()
+        self.rfile.close()  # its buffer (8 KiB) would be held for the connection's life
+        return early, self.socket
 
     def _buffered_input(self) -> bytes:
         # read1 returns what rfile holds, or else makes one socket read; with a zero timeout
