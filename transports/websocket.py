@@ -25,7 +25,7 @@ import binascii
 import json
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import gevent
@@ -84,39 +84,39 @@ def handshake_problem(environ: dict[str, Any]) -> str | None:
     return None
 
 
-def checked_upgrade() -> Callable[[], tuple[bytes, socket.socket]]:
+def checked_upgrade(environ: Mapping[str, Any]) -> Callable[[], tuple[bytes, socket.socket]]:
     """The upgrade request's checks; returns what sends the 101, to call once the view's
     own checks have passed too."""
-    accept = request.environ.get("chatlab.accept_websocket")
+    accept = environ.get("chatlab.accept_websocket")
     if accept is None:
         raise ChatError(
             ErrorCode.UNAVAILABLE,
             "WebSockets need chatlab's own server (chatlab serve); this one cannot upgrade.",
         )
-    problem = handshake_problem(request.environ)
+    problem = handshake_problem(environ)
     if problem is not None:
         raise ChatError(ErrorCode.BAD_REQUEST, problem)
     return accept
 
 
-def server_endpoint() -> Endpoint:
-    config = current_app.config
+def server_endpoint(config: Mapping[str, Any]) -> Endpoint:
     return Endpoint(Role.SERVER, int(config["MAX_FRAME"]), int(config["MAX_FRAGMENTS"]))
 
 
-@bp.route("/ws", websocket=True)
-@streaming
-def websocket() -> Response:
-    accept = checked_upgrade()
-    server, config = state(), current_app.config
-    cursor = server.chat.cursor(request.args.get("since"))
+def serve(server: ServerState, config: Mapping[str, Any], session: Session,
+          query: Mapping[str, str], environ: Mapping[str, Any]) -> None:  # fmt: skip
+    """Check the upgrade, send the 101, and serve the connection until it closes: for the
+    gateway (transports.gateway), which serves `GET /ws` with `Upgrade: websocket` in front
+    of Flask, and for the Flask view. ChatError: refused before the 101."""
+    accept = checked_upgrade(environ)
+    cursor = server.chat.cursor(query.get("since"))
     early, sock = accept()  # the 101 is sent only now, after every check passed
     outbox = Outbox(
         server,
-        g.chat_session,
+        session,
         Transport.WEBSOCKET,
         cursor=cursor,
-        meter=request.environ.get("chatlab.meter"),
+        meter=environ.get("chatlab.meter"),
         sock=sock,
         send_queue=int(config["SEND_QUEUE"]),
         batch_size=int(config["WRITE_BATCH"]),
@@ -124,15 +124,23 @@ def websocket() -> Response:
     )
     connection = WebSocketConnection(
         server,
-        g.chat_session,
+        session,
         outbox,
-        server_endpoint(),
+        server_endpoint(config),
         early,
         sock,
         float(config["CLOSE_TIMEOUT"]),
         int(config["REPLY_QUEUE"]),
     )
     connection.run()
+
+
+@bp.route("/ws", websocket=True)
+@streaming
+def websocket() -> Response:
+    """Served by the gateway but under servers that cannot upgrade (503) and for requests
+    that do not ask to (400, from Werkzeug's router)."""
+    serve(state(), current_app.config, g.chat_session, request.args, request.environ)
     return Response(status=200)  # never sent: the connection was a WebSocket
 
 
@@ -143,8 +151,8 @@ def echo() -> Response:
         raise ChatError(
             ErrorCode.NOT_FOUND, "The echo service is off (CHATLAB_WS_ECHO=true turns it on)."
         )
-    accept = checked_upgrade()
-    endpoint = server_endpoint()
+    accept = checked_upgrade(request.environ)
+    endpoint = server_endpoint(current_app.config)
     early, sock = accept()
     EchoConnection(endpoint, early, sock, float(current_app.config["CLOSE_TIMEOUT"])).run()
     return Response(status=200)
