@@ -4,14 +4,14 @@ A poll is the request a client makes many times a second, and through Flask most
 was Flask's: the request context, URL matching, the before_request chain, the session
 interface and a `Response` object, for an answer that is a few bytes of JSON. Flask-SocketIO
 does the same for its endpoints (Engine.IO is WSGI middleware in front of the app). The
-gateway answers `GET /api/poll`, `GET /api/longpoll` and the upgrade `GET /ws` itself, by the
-same rules as every other request: `auth.authenticate` decides who is asking (Origin, session,
-stream quota), `errors.error_answer` words every refusal, the meter charges the request to its
-transport and session, and the transport's own module works out the answer. Everything else
-(other methods, other paths, `/ws` without `Upgrade: websocket` or under a server that cannot
-upgrade) goes on to Flask, whose routes for these endpoints stay registered (HEAD, 405 with
-Allow, 400 and 503 for `/ws`, the docs). A WebSocket served here holds no Flask request
-context for its life.
+gateway answers `GET /api/poll`, `GET /api/longpoll`, `POST /api/messages` (the polling
+clients' sends) and the upgrade `GET /ws` itself, by the same rules as every other request:
+`auth.authenticate` decides who is asking (Origin, session, stream quota), `errors` words
+every refusal, the meter charges the request to its transport and session, and the
+endpoint's own module works out the answer. Everything else (other methods, other paths,
+`/ws` without `Upgrade: websocket` or under a server that cannot upgrade) goes on to Flask,
+whose routes for these endpoints stay registered (HEAD, 405 with Allow, 400 and 503 for
+`/ws`, the docs). A WebSocket served here holds no Flask request context for its life.
 
 It is a plain WSGI callable: under gunicorn or behind nginx it serves as under chatlab's own
 server (a server that cannot upgrade sends `/ws` on to Flask's 503).
@@ -31,32 +31,66 @@ from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
-from werkzeug.wsgi import get_host
+from werkzeug.wsgi import get_host, get_input_stream
 
-from chat_core import ChatError, Session, Transport
+from chat_core import TRANSPORT_HEADER, ChatError, Session, Transport
 
-from . import long_poll, short_poll, websocket
+from . import api, long_poll, short_poll, websocket
 from .auth import Asking, authenticate
 from .cookie_sessions import cookie_token
 from .errors import Answer, error_answer, http_error_answer, status_line, unexpected_answer
-from .http_body import JSON
+from .http_body import JSON, json_object
+from .metrics import API, COUNTED
 from .state import ServerState
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
-Answering = Callable[[ServerState, Mapping[str, Any], Session, Mapping[str, str]], bytes]
-Serving = Callable[[ServerState, Mapping[str, Any], Session, Mapping[str, str], dict], None]
+Environ = dict[str, Any]
+# what a route does once the caller is known: (status, JSON body), or None once it has
+# served the connection itself (a WebSocket, whose HTTP answer is never sent)
+Serving = Callable[[ServerState, Mapping[str, Any], Session, Mapping[str, str], Environ],
+                   tuple[int, bytes] | None]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    transport: str  # whose counters the request is charged to
+    method: str
     view: Callable  # Flask's view for the same endpoint: its marks (public, streaming…) apply
-    answer: Answering | None = None  # the 200 answer's JSON body
-    serve: Serving | None = None  # or: serves the connection itself (a WebSocket)
+    serve: Serving
+    transport: str | None = None  # whose counters it is charged to; None: as the client says
+    upgrade: bool = False  # only an upgrade to WebSocket, on a server that can make it
 
 
-def _wants_upgrade(environ: dict[str, Any]) -> bool:
-    """An upgrade to WebSocket, on a server that can make it (chatlab's own)."""
+def _poll(answer: Callable) -> Serving:
+    def serve(server: ServerState, config: Mapping[str, Any], session: Session,
+              query: Mapping[str, str], environ: Environ) -> tuple[int, bytes]:  # fmt: skip
+        return 200, answer(server, config, session, query)
+
+    return serve
+
+
+def _send(server: ServerState, config: Mapping[str, Any], session: Session,
+          query: Mapping[str, str], environ: Environ) -> tuple[int, bytes]:  # fmt: skip
+    # as Flask reads a body: past MAX_CONTENT_LENGTH, 413 (RequestEntityTooLarge)
+    raw = get_input_stream(environ, max_content_length=config["MAX_CONTENT_LENGTH"]).read()
+    return api.send_answer(server.chat, session, json_object(raw))
+
+
+def _websocket(server: ServerState, config: Mapping[str, Any], session: Session,
+               query: Mapping[str, str], environ: Environ) -> None:  # fmt: skip
+    websocket.serve(server, config, session, query, environ)
+
+
+ROUTES = {
+    "/api/poll": Route("GET", short_poll.poll, _poll(short_poll.answer), Transport.SHORT_POLL),
+    "/api/longpoll": Route(
+        "GET", long_poll.long_poll, _poll(long_poll.answer), Transport.LONG_POLL
+    ),  # fmt: skip
+    "/api/messages": Route("POST", api.send_message, _send),
+    "/ws": Route("GET", websocket.websocket, _websocket, Transport.WEBSOCKET, upgrade=True),
+}
+
+
+def _wants_upgrade(environ: Environ) -> bool:
     return (
         "chatlab.accept_websocket" in environ
         and environ.get("HTTP_UPGRADE", "").lower() == "websocket"
@@ -81,31 +115,38 @@ class TransportGateway:
         self.flask_wsgi = flask_wsgi
         self.server: ServerState = app.extensions["chatlab"]
         self.config = app.config
-        self.routes = {
-            "/api/poll": Route(Transport.SHORT_POLL, short_poll.poll, answer=short_poll.answer),
-            "/api/longpoll": Route(
-                Transport.LONG_POLL, long_poll.long_poll, answer=long_poll.answer
-            ),
-            "/ws": Route(Transport.WEBSOCKET, websocket.websocket, serve=websocket.serve),
-        }
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        route = self.routes.get(environ.get("PATH_INFO", ""))
+    def __call__(self, environ: Environ, start_response: Callable) -> Iterable[bytes]:
+        route = ROUTES.get(environ.get("PATH_INFO", ""))
         if (
             route is None
-            or environ.get("REQUEST_METHOD") != "GET"
-            or (route.serve is not None and not _wants_upgrade(environ))
+            or environ.get("REQUEST_METHOD") != route.method
+            or (route.upgrade and not _wants_upgrade(environ))
         ):
             return self.flask_wsgi(environ, start_response)
         status, headers, body = self.answer(route, environ)
         start_response(status_line(status), headers)
         return [body]
 
-    def answer(self, route: Route, environ: dict[str, Any]) -> Answer:
-        server = self.server
+    def _charged(self, route: Route, environ: Environ) -> str:
+        if route.transport is not None:
+            return route.transport
+        declared = environ.get("HTTP_" + TRANSPORT_HEADER.upper().replace("-", "_"), API)
+        return declared if declared in COUNTED else API
+
+    def _host(self, environ: Environ) -> str:
+        """The Host as Flask reads it; refused (SecurityError, 400) as Flask refuses it when
+        TRUSTED_HOSTS is set. Read only when needed: the rules read it only for a browser."""
+        trusted = self.config["TRUSTED_HOSTS"]
+        if trusted is None and "HTTP_ORIGIN" not in environ:
+            return ""
+        return get_host(environ, trusted)
+
+    def answer(self, route: Route, environ: Environ) -> Answer:
+        server, config = self.server, self.config
         meter = environ.get("chatlab.meter")
         if meter is not None:
-            meter.begin(server.metrics.transports[route.transport])
+            meter.begin(server.metrics.transports[self._charged(route, environ)])
         cookie_read = False
 
         def token_in_cookie() -> str | None:
@@ -116,9 +157,9 @@ class TransportGateway:
         try:
             query = query_of(environ.get("QUERY_STRING", ""))
             asking = Asking(
-                method="GET",
+                method=route.method,
                 origin=environ.get("HTTP_ORIGIN"),
-                host=get_host(environ, self.config["TRUSTED_HOSTS"]),
+                host=self._host(environ),
                 scheme=environ["wsgi.url_scheme"],
                 authorization=environ.get("HTTP_AUTHORIZATION"),
                 query_token=query.get("token"),
@@ -128,17 +169,13 @@ class TransportGateway:
             assert session is not None, "the transport endpoints are not public"
             if meter is not None:
                 meter.charge_session(server.metrics.session_wire(session))
-            if route.serve is not None:
-                route.serve(server, self.config, session, query, environ)
-                body = b""  # never sent: the connection was a WebSocket
-            else:
-                assert route.answer is not None
-                body = route.answer(server, self.config, session, query)
-            answer: Answer = (200, [("Content-Type", JSON), ("Content-Length", str(len(body)))],
+            served = route.serve(server, config, session, query, environ)
+            status, body = (200, b"") if served is None else served
+            answer: Answer = (status, [("Content-Type", JSON), ("Content-Length", str(len(body)))],
                               body)  # fmt: skip
         except ChatError as error:
             answer = error_answer(error)
-        except HTTPException as error:  # an untrusted Host, as Flask refuses it
+        except HTTPException as error:  # an untrusted Host, a body too large: as Flask says
             answer = http_error_answer(error)
         except Exception as error:  # noqa: BLE001 - answered as Flask's handler answers it
             answer = unexpected_answer(error)
