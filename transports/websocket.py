@@ -260,6 +260,7 @@ class WebSocketConnection:
         self.writer = SocketWriter(sock, self.live, self._refill)
         self.reading = True  # False once the server stops taking the client's frames
         self.taking = False  # a batch is being read from the stream
+        self.more = False  # the last batch taken left messages behind
         self.close_timer: Any = None  # cuts the connection if the client never answers our close
         wakeup = outbox.wakeup
         assert isinstance(wakeup, Due), "a WebSocket's stream is delivered, not waited on"
@@ -404,7 +405,7 @@ class WebSocketConnection:
             if not data:
                 return
             try:
-                if not writer.write(data):
+                if not writer.write(data) or not self.more:
                     return
             except OSError:
                 self.live.abort()  # the peer is gone; the reader wakes and ends the connection
@@ -428,17 +429,26 @@ class WebSocketConnection:
         self.taking = True
         try:
             batch = outbox.next_batch()
+        except ChatError as error:  # a shared store the chat cannot reach: come back later
+            refused = endpoint.send_text(dumps({"type": "error", **error.as_dict()}))
+            return refused + self._close_frame(CloseCode.TRY_AGAIN_LATER, str(error.code))
         finally:
             self.taking = False
+        self.more = batch.remaining > 0
         if batch.ended:
             return self._close_frame(CloseCode.NORMAL, "session ended")
         if not batch.messages and batch.gap_oldest is None:
             return b""
-        frames = [m.wire("ws", ws_message_frame) for m in batch.messages]
-        if batch.gap_oldest is not None:
-            frames.insert(0, endpoint.send_text(b'{"type":"gap","oldest":%d}' % batch.gap_oldest))
+        messages = batch.messages
+        if len(messages) == 1 and batch.gap_oldest is None:
+            data = messages[0].wire("ws", ws_message_frame)  # a live stream's usual batch
+        else:
+            frames = [m.wire("ws", ws_message_frame) for m in messages]
+            if batch.gap_oldest is not None:
+                gap = b'{"type":"gap","oldest":%d}' % batch.gap_oldest
+                frames.insert(0, endpoint.send_text(gap))
+            data = b"".join(frames)
         outbox.handed_over(batch)
-        data = b"".join(frames)
         if outbox.overflowing(batch, waited):
             return data + self._close_frame(CloseCode.TRY_AGAIN_LATER, "consumer too slow")
         return data
