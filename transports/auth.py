@@ -75,7 +75,12 @@ def _origin_matches_host(origin: str, host: str, scheme: str) -> bool:
     )
 
 
-def check_origin(asking: Asking, view: Callable) -> None:
+def check_origin(view: Callable) -> None:
+    """Refuse a forged origin for a request Flask serves (the pages' own forms use it)."""
+    refuse_forged_origin(_flask_asking(), view)
+
+
+def refuse_forged_origin(asking: Asking, view: Callable) -> None:
     origin = asking.origin
     if origin is None:
         return  # not a browser: nothing to forge
@@ -111,7 +116,7 @@ def current_session(asking: Asking, chat: Chat) -> Session:
 
 def authenticate(asking: Asking, view: Callable, chat: Chat) -> Session | None:
     """Refuse forged origins, then find the caller's session (None for a public view)."""
-    check_origin(asking, view)
+    refuse_forged_origin(asking, view)
     if getattr(view, "chatlab_public", False):
         return None
     found = current_session(asking, chat)

@@ -367,6 +367,8 @@ class WebSocketConnection:
         """The reader closes (the client's close answered, a violation, unread replies):
         the close frame goes behind what is being written, unsent replies dropped first
         unless the client asked for the close itself."""
+        if self.endpoint.close_sent:
+            return  # ours is on its way already
         if drop_replies:
             self.writer.drop_unsent_replies()
         self.writer.write(self._close_frame(code, reason))
