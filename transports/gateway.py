@@ -103,6 +103,13 @@ def query_of(query_string: str) -> dict[str, str]:
     if not query_string:
         return {}
     found: dict[str, str] = {}
+    if "%" not in query_string and "+" not in query_string and query_string.isascii():
+        # nothing to decode (a client's `since=N&timeout=T`): split as parse_qsl splits
+        for field in query_string.split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                found.setdefault(name, value)
+        return found
     decoded = query_string.encode("latin-1").decode()
     for name, value in parse_qsl(decoded, keep_blank_values=True, errors="werkzeug.url_quote"):
         found.setdefault(name, value)

@@ -7,7 +7,6 @@ built from them when someone asks.
 import socket
 import weakref
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -117,8 +116,8 @@ class ConnectionMeter:
         now = read_wire_count(self.sock)
         if now is None:
             return
-        outgoing = replace(self.seen, bytes_out=now.bytes_out, segs_out=now.segs_out,
-                           unsent=now.unsent)  # fmt: skip
+        outgoing = self.seen._replace(bytes_out=now.bytes_out, segs_out=now.segs_out,
+                                      unsent=now.unsent)  # fmt: skip
         _charge(self.seen, outgoing, *self.last)
         self.seen = outgoing
 
