@@ -76,8 +76,8 @@ class Stream:
 
     def read(self, after: int, limit: int) -> Batch:
         # Read once per recipient of every message by a live stream (WebSocket, SSE): the
-        # newest message alone is found and paged without a search or a loop (a delivery to
-        # a WebSocket cost ~2 µs less, of ~15, timed on the lab machine)
+        # newest message alone is found and paged without a search or a loop (timeit on the
+        # shared lab machine, a stream of 1,000: 7.0-7.9 µs a read before, 4.0-5.4 after)
         messages = self.messages
         count = len(messages)
         start = self.start_after(after)

@@ -7,10 +7,9 @@ delivery greenlet of the server, which is woken once however many recipients the
 the sender's greenlet yields, that greenlet hands each listed connection its new messages
 (`deliver`), which writes them with a send that never waits (transports.socket_writer).
 
-The teaching document's loop writes to every recipient from the sender's greenlet; a greenlet
-per connection woken to write costs a switch there and back for every recipient. Measured on
-the room of 100 (µs of server CPU per delivered message, server on core 0, Locust on core 1,
-the lab machine, alternating runs): see the figures in transports/websocket.py's docstring.
+The teaching document's loop writes to every recipient from the sender's greenlet, and can
+block it on one that does not read; a greenlet per connection woken to write costs a switch
+there and back for every recipient. Measured in the room of 100: see transports/websocket.py.
 """
 
 import logging

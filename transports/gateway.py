@@ -17,11 +17,11 @@ It is a plain WSGI callable: under gunicorn or behind nginx it serves as under c
 server (a server that cannot upgrade sends `/ws` on to Flask's 503).
 
 Measured (20 long-poll clients in one room, a message a second each, server alone on core 0,
-Locust on core 1, µs of server CPU per delivered message, alternating runs on the shared lab
-machine): through Flask 493-579, through the gateway 266-357; profile (py-spy) before: 48% of
-the server's samples inside Flask.__call__, after: 15% in the gateway's own work. Idle
-WebSockets (2,000, resident memory each): 28.0 KiB with the Flask context held, see the
-branch's report for the gateway's figure.
+Locust on core 1, µs of server CPU per delivered message, four alternating rounds on the
+shared lab machine): through Flask 425-589, through the gateway 228-315, Flask-SocketIO's
+long polling in the same rounds 271-376. py-spy before: 48% of the server's samples inside
+Flask.__call__; after, ~19% in the gateway (the poll's own work, chat.wait included).
+Short polling, 100 clients: 788-908 µs of server CPU per request before, 472-518 after.
 """
 
 from collections.abc import Callable, Iterable, Mapping
