@@ -2,8 +2,8 @@
 
 Every sweep makes its own folder `<timestamp>/` under the results root (`results/` unless
 told otherwise). A sweep's folder holds `summary.json` ({"environment": {...}, "rows":
-[RunRow, ...]}), `summary.csv` (the same rows), and per run `<run_id>/` with the Locust JSON
-and the scenario's run files (`lab.run_files`).
+[RunRow, ...], "capacity": [CapacityRow, ...]}), `summary.csv` (the run rows), and per run
+`<run_id>/` with the Locust JSON and the scenario's run files (`lab.run_files`).
 """
 
 import csv
@@ -21,6 +21,7 @@ from .servers import BARE_BROADCAST, CHATLAB
 TCPIP_HEADER_BYTES_ESTIMATE = 52
 RESULTS_ROOT = Path("results")  # where sweeps make their folders unless told otherwise
 SUMMARY_FILE = "summary.json"
+TARGETS_FILE = "targets.json"  # the sweep's targets (loadtests/targets.py), each met or missed
 
 
 @dataclass
@@ -118,13 +119,50 @@ class RunRow:
     server_cpu_per_msg_vs_websocket: float | None = None
     bare_run_id: str = ""  # the bare broadcast server's run under the same load
     server_cpu_per_msg_vs_bare: float | None = None
+    # chatlab's run against the peer's (Flask-SocketIO) over the same transport, same load
+    peer_run_id: str = ""
+    server_cpu_per_msg_vs_peer: float | None = None
+    wire_bytes_per_msg_vs_peer: float | None = None
+    # where the wire bytes were counted: "server" (its sockets' TCP_INFO, as /api/metrics
+    # reports them) or "client" (the load generator's sockets, for a server that counts none)
+    wire_counted_at: str = "server"
+
+    # -- the network (issue 7): loopback, or `chatlab link` between the users and the server
+    link: bool = False  # the users reached the server through an emulated link
+    rtt_ms: float = 0.0  # the link's round trip (0 on loopback without a link)
+    jitter_ms: float = 0.0
+    rate_kbit: float | None = None  # the link's cap per direction; None: no cap
+    new_connection_per_request: bool = False  # HTTP receive requests on fresh connections
+    # the way out alone: from the server's acceptance (`at`) to the arrival, ms, in the window
+    from_server_p50_ms: float | None = None
+    from_server_p99_ms: float | None = None
+    from_server_max_ms: float | None = None
+    from_server_mean_ms: float | None = None
+    # short polling: how long one poll took, request to answer (Locust's times of the whole
+    # run: the mean exact, the median from Locust's histogram, rounded to 2 digits above 100)
+    poll_response_mean_ms: float | None = None
+    poll_response_p50_ms: float | None = None
+    # the link over the window: the bytes the server received and sent through it, their
+    # distance from the server's own counts (wire_bytes_in + _out) in %, the connections it
+    # accepted, and its CPU (on the generator's cores)
+    link_bytes_up: int | None = None
+    link_bytes_down: int | None = None
+    link_bytes_vs_server_percent: float | None = None
+    link_connections: int | None = None
+    link_cpu_s: float | None = None
+    link_cpu_percent: float | None = None  # % of one core, over the window
+    link_cpu_per_msg_us: float | None = None  # per delivered message
+    # every load-generating process and the link together, % of the generator's cores
+    generator_side_cpu_percent: float | None = None
 
     @property
     def load(self) -> tuple:
-        """What the users did, whatever they spoke and to which server: runs under the same
-        load are the ones a ratio may compare."""
+        """What the users did and over which network, whatever they spoke (and whether its
+        requests kept their connections) and to which server: runs under the same load are
+        the ones a ratio may compare."""
         return (self.workload, self.users, self.room_size, self.send_interval_s,
-                self.header_profile, self.burst_size, self.private_share)  # fmt: skip
+                self.header_profile, self.burst_size, self.private_share, self.link,
+                self.rtt_ms, self.jitter_ms, self.rate_kbit)  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,13 +176,56 @@ class RunRow:
         return cls(**values)
 
 
+@dataclass
+class CapacityRow:
+    """A capacity run (loadtests/capacity.py): the user count stepped up until a step did not
+    count; the largest that did, on the server's one core."""
+
+    run_id: str
+    transport: str
+    workload: str
+    room_size: int
+    send_interval_s: float
+    header_profile: str
+    started_at: str
+    ended_at: str
+    server: str = CHATLAB.name
+    label: str = ""
+    plan: list[int] = field(default_factory=list)  # each step's user count
+    hold_s: float = 0.0  # seconds each step was measured
+    settle_s: float = 0.0
+    p99_limit_ms: float = 0.0
+    users: int = 0  # the largest step that counted (0: none did)
+    at_least: bool = False  # the generator or the plan ran out first: the server may hold more
+    stopped_by: str = ""  # server | generator | plan ("" when the run could not be made)
+    reason: str = ""  # why the last step did not count
+    sentence: str = ""  # the result in words
+    steps: list[dict[str, Any]] = field(default_factory=list)  # each step's verdict, in order
+    server_pinned: bool = False
+    server_cpus: str = ""
+    generator_cpus: str = ""
+    locust_exit_code: int | None = None
+    valid: bool = True
+    invalid_reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CapacityRow":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 def csv_columns() -> list[str]:
     return [f.name for f in fields(RunRow)]
 
 
-def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow]) -> None:
+def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow],
+                  capacity: list[CapacityRow] | None = None) -> None:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    summary = {"environment": environment, "rows": [row.as_dict() for row in rows]}
+    summary = {"environment": environment, "rows": [row.as_dict() for row in rows],
+               "capacity": [row.as_dict() for row in capacity or []]}  # fmt: skip
     (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     with (folder / "summary.csv").open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=csv_columns())
@@ -158,3 +239,9 @@ def write_summary(folder: Path, environment: dict[str, Any], rows: list[RunRow])
 def read_summary(folder: Path) -> tuple[dict[str, Any], list[RunRow]]:
     summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
     return summary["environment"], [RunRow.from_dict(row) for row in summary["rows"]]
+
+
+def read_capacity(folder: Path) -> list[CapacityRow]:
+    """A sweep's capacity runs (none in summaries from before them)."""
+    summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
+    return [CapacityRow.from_dict(row) for row in summary.get("capacity", [])]

@@ -31,16 +31,18 @@ class ServerProcess(AnnouncedChild):
         startup_timeout: float = 30.0,
         command: Sequence[str] | None = None,
         cwd: Path | None = None,
+        port: int = 0,
     ) -> None:
         """Start the server; returns once it has announced its address (RuntimeError if not).
 
         It runs `module` with this interpreter, or `command` (e.g. an installed `chatlab
-        serve`), in `cwd` (default: this process's working folder)."""
+        serve`), in `cwd` (default: this process's working folder), on `port` (0: any free
+        one)."""
         self.config = dict(config or {})
         env = dict(os.environ)
         env.update({f"CHATLAB_{key}": json.dumps(value) for key, value in self.config.items()})
         program = [sys.executable, "-P", "-m", *module] if command is None else list(command)
-        argv = [*program, "--host", "127.0.0.1", "--port", "0"]
+        argv = [*program, "--host", "127.0.0.1", "--port", str(port)]
         super().__init__(argv, "the server", stderr, env, cwd, cpus, startup_timeout)
         urls = [w.rstrip("/") for w in self.announcement.split() if w.startswith("http://")]
         if not urls:

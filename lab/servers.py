@@ -19,6 +19,14 @@ class Server:
     transports: tuple[Transport, ...]
     # where its clients and its metrics call a transport otherwise: (transport, their name)
     spelled: tuple[tuple[Transport, str], ...] = ()
+    # what a sweep adds to `module`'s arguments: a run measures the server alone
+    swept_with: tuple[str, ...] = ()
+    counts_bytes: bool = True  # its /api/metrics counts the bytes of its sockets (TCP_INFO)
+
+    @property
+    def swept_module(self) -> tuple[str, ...]:
+        """`module` as a sweep starts it."""
+        return (*self.module, *self.swept_with)
 
     def client_name(self, transport: str) -> str:
         """The name under which its Locust client counts (and its `/api/metrics` reports) a
@@ -26,7 +34,10 @@ class Server:
         return dict(self.spelled).get(Transport(transport), str(transport))
 
 
-CHATLAB = Server("chatlab", "chatlab", ("chatlab", "serve"), tuple(Transport))
+# Swept without the classroom's emulated links (ports above its own, relaying in its process).
+CHATLAB = Server(
+    "chatlab", "chatlab", ("chatlab", "serve"), tuple(Transport), swept_with=("--links", "none")
+)
 # A bare gevent WebSocket broadcast loop: what chatlab's guarantees cost, measured against it.
 BARE_BROADCAST = Server(
     "bare_broadcast",
@@ -36,7 +47,8 @@ BARE_BROADCAST = Server(
 )
 # Flask-SocketIO in gevent mode, the peer: each chatlab transport beside the same transport
 # in another implementation. Its clients (loadtests/socketio_*.py) name what they speak as
-# Socket.IO clients do: Engine.IO's long polling and its WebSocket.
+# Socket.IO clients do: Engine.IO's long polling and its WebSocket. It counts no bytes: the
+# load generator counts them at its own sockets.
 SOCKETIO_POLLING, SOCKETIO_WEBSOCKET = "socketio_polling", "socketio_websocket"
 FLASK_SOCKETIO = Server(
     "flask_socketio",
@@ -44,9 +56,18 @@ FLASK_SOCKETIO = Server(
     ("loadtests.socketio_server",),
     (Transport.LONG_POLL, Transport.WEBSOCKET),
     ((Transport.LONG_POLL, SOCKETIO_POLLING), (Transport.WEBSOCKET, SOCKETIO_WEBSOCKET)),
+    counts_bytes=False,
 )
-# The sweep's servers; FLASK_SOCKETIO joins them once the sweep runs its locustfiles.
-SERVERS = {server.name: server for server in (CHATLAB, BARE_BROADCAST)}
+# The sweep's servers.
+SERVERS = {server.name: server for server in (CHATLAB, BARE_BROADCAST, FLASK_SOCKETIO)}
+
+
+def client_name(server: str, transport: str) -> str:
+    """The name under which a run's clients count `transport` (their ledger, their latency
+    files) and its server's `/api/metrics` reports it: the transport's own, but for a peer
+    that spells it otherwise."""
+    known = SERVERS.get(server)
+    return known.client_name(transport) if known is not None else str(transport)
 
 
 def run_label(server: str, transport: str) -> str:

@@ -25,7 +25,9 @@ connection the target refuses is reset after one RTT.
 
 Counts go to --stats FILE as JSON: bytes each way in total and per connection, and how
 connections ended. It is rewritten every second (totals and the open connections) and on
-exit (also the last 10,000 closed connections); SIGTERM or Ctrl-C stops the link, exit 0.
+exit (also the last 10,000 closed connections); SIGUSR1 has it written at once (its
+"snapshot" field counts the SIGUSR1s answered, so the asker knows when the file is fresh).
+SIGTERM or Ctrl-C stops the link, exit 0.
 The first line on stdout says where it listens, e.g.
   chatlab link: 127.0.0.1:6000 → 127.0.0.1:5000, rtt 50 ms
 
@@ -161,18 +163,28 @@ def _relay(settings: dict[str, Any], stats_path: Path | None) -> int:
     stopping = gevent.event.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stopping.set)
+    asked = gevent.event.Event()
+    snapshots = [0]  # SIGUSR1s received: each asks for the counts to be written now
+
+    def snapshot_asked() -> None:
+        snapshots[0] += 1
+        asked.set()
+
+    gevent.signal_handler(signal.SIGUSR1, snapshot_asked)
     print(
         f"chatlab link: {host_port(address)} → {host_port(settings['target'])}, "
         f"{_describe(settings)}",
         flush=True,
     )
-    for _ in range(10**9):  # about thirty years of seconds
-        if stopping.wait(1.0):
+    for _ in range(10**10):  # about thirty years of seconds, or more snapshots than anyone asks
+        gevent.wait([stopping, asked], timeout=1.0, count=1)
+        if stopping.is_set():
             break
+        asked.clear()
         if stats_path is not None:
-            _write_json(stats_path, link.stats(closed=False))
+            _write_json(stats_path, {**link.stats(closed=False), "snapshot": snapshots[0]})
     link.stop()
-    final = link.stats()
+    final = {**link.stats(), "snapshot": snapshots[0]}
     if stats_path is not None:
         _write_json(stats_path, final)
     totals, connections = final["bytes"], final["connections"]["accepted"]

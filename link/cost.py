@@ -21,8 +21,9 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
+
+from lab.process_usage import process_cpu_seconds
 
 from .process import LinkProcess
 
@@ -176,11 +177,11 @@ def relay_cpu(
         relay = psutil.Process(link.pid)
         with _LoadDriver(load, listener, link.address) as driver:
             driver.run_for(1.0)  # warm up: every connection has carried a message
-            cpu_before, delivered_before = _cpu_seconds(relay), driver.delivered
+            cpu_before, delivered_before = process_cpu_seconds(link.pid), driver.delivered
             started = time.monotonic()
             driver.run_for(window_s)
             elapsed = time.monotonic() - started
-            cpu = _cpu_seconds(relay) - cpu_before
+            cpu = process_cpu_seconds(link.pid) - cpu_before
             delivered = driver.delivered - delivered_before
             rss = relay.memory_info().rss
     listener.close()
@@ -203,17 +204,6 @@ def _drop_waiting(listener: socket.socket) -> None:
             listener.accept()[0].close()
         except BlockingIOError:
             return
-
-
-def _cpu_seconds(process: Any) -> float:
-    """On-CPU time of every thread, in ns from the scheduler where the kernel keeps it:
-    user + system times from /proc/PID/stat come in 10 ms ticks."""
-    try:
-        tasks = Path(f"/proc/{process.pid}/task").iterdir()
-        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
-    except (OSError, ValueError, IndexError):
-        times = process.cpu_times()
-        return times.user + times.system
 
 
 class _LoadDriver:

@@ -6,8 +6,10 @@ load generator's over the step. A step counts when its p99 is within `P99_LIMIT_
 was lost, no request failed, every user set up, and the server's core was not full; the run
 stops at the first step that does not count. Its result is the largest user count that still
 counted — or "at least N" when the generator, not the server, ran out first (over
-`GENERATOR_CPU_LIMIT` of its core in the failing step: that step measured the generator), or
-when the plan's largest step still counted. Pure logic: no I/O, no Locust, no gevent.
+`GENERATOR_CPU_LIMIT` of its core in the failing step: that step measured the generator),
+when other processes took `OTHERS_SHARE_LIMIT` of the server's core or more in the failing
+step (a shared machine), or when the plan's largest step still counted. Pure logic: no
+I/O, no Locust, no gevent.
 """
 
 from collections.abc import Sequence
@@ -16,11 +18,23 @@ from typing import Any
 
 from .derive import GENERATOR_CPU_LIMIT, percentile
 
+CAPACITY_FILE = "capacity.json"  # a capacity run's result, in its --lab-output folder
 P99_LIMIT_MS = 250.0
 SERVER_CORE_FULL = 95.0  # percent of one core over the step: the server has no more to give
+# other processes' share of the server's core (its busy time in all less the server's own)
+# from which a step measured the machine (a shared one) as much as the server: a quarter of
+# the core, when the server waited for it a quarter of the time (their latency grows first)
+OTHERS_SHARE_LIMIT = 25.0
 SERVER = "server"
 GENERATOR = "generator"
+MACHINE = "machine"
 PLAN = "plan"
+
+
+def p99_limit_ms(transport: str, poll_interval: float) -> float:
+    """A step's p99 limit: `P99_LIMIT_MS`, on top of the poll interval for short polling, whose
+    every message waits up to an interval by design (its p99 is about the interval itself)."""
+    return P99_LIMIT_MS + (poll_interval * 1000 if transport == "short_poll" else 0.0)
 
 
 def step_users(start: int, factor: float, largest: int, multiple: int = 1) -> list[int]:
@@ -54,6 +68,9 @@ class StepMeasure:
     failures: int = 0  # requests that failed (Locust's count) during the step
     server_cpu_seconds: float | None = None  # None: the server's metrics could not be read
     generator_cpu_seconds: float = 0.0
+    # the server's core(s) busy over the step by every process of the machine (it is shared):
+    # CPU seconds, per core; None where it could not be read
+    core_busy_seconds: float | None = None
 
     @property
     def p99_ms(self) -> float | None:
@@ -73,6 +90,12 @@ class StepMeasure:
     def generator_cpu_percent(self) -> float:
         return 100 * self.generator_cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def core_busy_percent(self) -> float | None:
+        if self.core_busy_seconds is None or self.seconds <= 0:
+            return None
+        return 100 * self.core_busy_seconds / self.seconds
+
 
 @dataclass(frozen=True)
 class StepVerdict:
@@ -86,6 +109,11 @@ class StepVerdict:
     generator_cpu_percent: float
     deliveries_per_s: float
     lost: int
+    # the server's core busy in all, every process's share (the server's own is above): where
+    # it is well over the server's, others took its core and the step measured the machine
+    core_busy_percent: float | None = None
+    # other processes had a good part of the server's core: the step measured them too
+    machine_limited: bool = False
 
 
 def judge(
@@ -111,6 +139,11 @@ def judge(
     if generator_limited:
         reasons.append(f"the load generator at {step.generator_cpu_percent:.0f}% of its core "
                        f"(limit {GENERATOR_CPU_LIMIT:.0f}%)")  # fmt: skip
+    busy = step.core_busy_percent
+    machine_limited = busy is not None and busy - (server_cpu or 0.0) >= OTHERS_SHARE_LIMIT
+    if machine_limited and reasons:  # why the step failed: said only when it did
+        reasons.append(f"other processes on the server's core ({busy:.0f}% busy in all, "
+                       f"{server_cpu or 0:.0f}% the server's)")  # fmt: skip
     return StepVerdict(
         users=step.users,
         counted=not reasons,
@@ -122,14 +155,16 @@ def judge(
         generator_cpu_percent=step.generator_cpu_percent,
         deliveries_per_s=step.delivered / step.seconds if step.seconds > 0 else 0.0,
         lost=step.lost,
+        core_busy_percent=busy,
+        machine_limited=machine_limited,
     )
 
 
 @dataclass(frozen=True)
 class Capacity:
     users: int  # the largest user count that counted (0: none did)
-    at_least: bool  # the server may hold more: the generator or the plan ran out first
-    stopped_by: str  # SERVER, GENERATOR or PLAN
+    at_least: bool  # the server may hold more: the generator, the machine or the plan ran out
+    stopped_by: str  # SERVER, GENERATOR, MACHINE or PLAN
     reason: str  # why the last step did not count, or that the plan ended
     steps: tuple[StepVerdict, ...]
 
@@ -140,7 +175,9 @@ class Capacity:
             return f"{held} users: every step counted, up to the plan's largest"
         held = f"{held} users" if self.users else "no step counted"
         failed = self.steps[-1].users
-        who = "the load generator ran out first" if self.stopped_by == GENERATOR else "the server"
+        who = {GENERATOR: "the load generator ran out first",
+               MACHINE: "other processes took the server's core"}.get(self.stopped_by,
+                                                                      "the server")  # fmt: skip
         return f"{held}; at {failed:,}: {self.reason} ({who})"
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,8 +190,9 @@ def capacity(verdicts: Sequence[StepVerdict]) -> Capacity:
     counted = 0
     for index, verdict in enumerate(verdicts):
         if not verdict.counted:
-            stopped_by = GENERATOR if verdict.generator_limited else SERVER
-            return Capacity(counted, stopped_by == GENERATOR, stopped_by,
+            stopped_by = (GENERATOR if verdict.generator_limited
+                          else MACHINE if verdict.machine_limited else SERVER)  # fmt: skip
+            return Capacity(counted, stopped_by != SERVER, stopped_by,
                             "; ".join(verdict.reasons), tuple(verdicts[: index + 1]))  # fmt: skip
         counted = verdict.users
     return Capacity(counted, True, PLAN, "every step counted", tuple(verdicts))

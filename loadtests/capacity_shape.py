@@ -9,11 +9,13 @@ Each step: Locust starts the step's users (`StepUp`, a `LoadTestShape`) while no
 once every one of them has set up and every room is open, sending resumes; after
 `--capacity-settle` seconds (default: one send interval, so that every sender is under way)
 the step is measured for `--capacity-hold` seconds — the server's CPU from its
-`/api/metrics`, this process's CPU, the latency of every delivery that arrived, the requests
-that failed — then sending pauses and what is owed is waited for (`--capacity-drain`):
-what is still owed then is lost. The result (`capacity.json` in --lab-output, and printed) is
-the largest user count that counted. One load-generating process only (no --processes, no
-master and workers): the generator's CPU is this process's.
+`/api/metrics` (read from `--lab-server` when the users go through a link), how busy its
+cores were in all (every process's share: the machine may be shared), this process's CPU,
+the latency of every delivery that arrived, the requests that failed — then sending pauses
+and what is owed is waited for (`--capacity-drain`): what is still owed then is lost. The
+result (`capacity.json` in --lab-output, and printed) is the largest user count that
+counted. One load-generating process only (no --processes, no master and workers): the
+generator's CPU is this process's.
 """
 
 import json
@@ -27,8 +29,9 @@ import gevent
 from locust import LoadTestShape, events
 from locust.env import Environment
 
-from lab.process_usage import cpu_seconds
+from lab.process_usage import cores_busy_seconds, cpu_seconds
 from loadtests.capacity import (
+    CAPACITY_FILE,
     P99_LIMIT_MS,
     Capacity,
     StepMeasure,
@@ -42,7 +45,6 @@ from loadtests.generator import Generator
 from loadtests.ledger import Ledger
 from loadtests.options import ScenarioOptions
 
-CAPACITY_FILE = "capacity.json"
 _READY_POLL = 0.1  # s between looks at how many users have set up
 _OPTIONS: tuple[tuple[str, type, Any, str], ...] = (
     ("--capacity-start", int, 50, "capacity: users in the first step"),
@@ -143,7 +145,11 @@ class CapacityDriver:
             for ledger in list(generator.ledgers.values())
             for sample in ledger.report(start, end).latencies_ms
         ]
-        server = None if server_start is None or server_end is None else server_end - server_start
+        server = busy = None
+        if server_start is not None and server_end is not None:
+            server = server_end[0] - server_start[0]
+            if server_start[1] is not None and server_end[1] is not None:
+                busy = server_end[1] - server_start[1]
         return StepMeasure(
             users=users,
             ready=ready,
@@ -154,6 +160,7 @@ class CapacityDriver:
             failures=stats.total.num_failures - failures,
             server_cpu_seconds=server,
             generator_cpu_seconds=cpu_end - cpu_start,
+            core_busy_seconds=busy,
         )
 
     def _wait_ready(self, users: int) -> int:
@@ -168,9 +175,18 @@ class CapacityDriver:
             gevent.sleep(_READY_POLL)
         return len(generator.users)
 
-    def _server_cpu(self) -> float | None:
-        metrics = fetch_metrics(self.environment.host)
-        return None if metrics is None else float(metrics["process"]["cpu_seconds"])
+    def _server_cpu(self) -> tuple[float, float | None] | None:
+        """The server's CPU seconds, and its cores' busy seconds per core (every process's;
+        None if they cannot be read); None if its metrics cannot be read."""
+        metrics = fetch_metrics(self.scenario.lab_server or self.environment.host)
+        if metrics is None:
+            return None
+        process = metrics["process"]
+        try:
+            busy, cores = cores_busy_seconds(int(process["pid"]))
+        except (OSError, KeyError, ValueError):
+            return float(process["cpu_seconds"]), None
+        return float(process["cpu_seconds"]), busy / cores
 
     def _pause_and_drain(self) -> int:
         """Stop sending, wait (bounded) for every owed delivery; what is still owed."""
@@ -202,10 +218,11 @@ def _print_step(verdict: StepVerdict) -> None:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:,.1f} ms"
 
-    server = verdict.server_cpu_percent
+    server, busy = verdict.server_cpu_percent, verdict.core_busy_percent
     line = (f"chatlab capacity: {verdict.users:,} users: {verdict.deliveries_per_s:,.0f} "
             f"deliveries/s, p50 {ms(verdict.p50_ms)}, p99 {ms(verdict.p99_ms)}, server "
-            f"{'-' if server is None else f'{server:.0f}%'} of its core, generator "
+            f"{'-' if server is None else f'{server:.0f}%'} of its core "
+            f"({'-' if busy is None else f'{busy:.0f}%'} busy in all), generator "
             f"{verdict.generator_cpu_percent:.0f}%, lost {verdict.lost}")  # fmt: skip
     outcome = "counts" if verdict.counted else "does not count: " + "; ".join(verdict.reasons)
     print(f"{line} — {outcome}", flush=True)

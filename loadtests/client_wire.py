@@ -1,7 +1,8 @@
 """Wire bytes counted at the client, for a server that counts none itself (the Flask-SocketIO
-peer): every socket of the Socket.IO clients, tallied as it closes (TCP_INFO), summed over
-the whole run of this process — logins and handshakes included — printed at the end and
-written to --lab-output as `client-wire-<pid>.json`."""
+peer): every socket of the Socket.IO clients (TCP_INFO). Over the measurement window, read
+as the generator's `client_wire` meter (the coordinator sums them into the scenario's
+`client_wire`); over the whole run of this process — logins and handshakes included —
+printed at the end and written to --lab-output as `client-wire-<pid>.json`."""
 
 import json
 import os
@@ -11,6 +12,10 @@ from typing import Any
 from locust import events
 
 from .clients.socketio_client import CLIENT_WIRE
+from .generator import Generator
+
+METER = "client_wire"
+Generator.meters[METER] = CLIENT_WIRE.reading
 
 
 @events.test_start.add_listener

@@ -5,8 +5,9 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from chat_core import Transport
-from lab.results import RunRow
+from lab.results import CapacityRow, RunRow
 from lab.servers import CHATLAB, run_label
+from lab.target_lines import target_lines
 
 TRANSPORT_ORDER = tuple(Transport)
 
@@ -26,10 +27,28 @@ def run_outcome(row: RunRow) -> str:
         f"{_num(row.server_cpu_per_msg_us, 1)} µs CPU/msg",
         f"generator {_num(row.generator_cpu_percent, 0)}%",
     ]
+    if row.link:
+        numbers.append(f"link {_num(row.link_cpu_percent, 0)}%, way out p50 "
+                       f"{_num(row.from_server_p50_ms, 1)} ms")  # fmt: skip
     if row.rss_per_connection_bytes is not None and row.workload == "idle":
         numbers.append(f"{_num(row.rss_per_connection_bytes / 1024, 1)} KiB/connection")
     verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)
     return "        " + ", ".join(numbers) + f"  [{verdict}]"
+
+
+def capacity_outcome(row: CapacityRow) -> str:
+    """One line after a capacity run."""
+    verdict = "ok" if row.valid else "INVALID: " + "; ".join(row.invalid_reasons)
+    return f"        {row.sentence or 'no step was measured'}  [{verdict}]"
+
+
+def capacity_lines(capacity: list[CapacityRow]) -> list[str]:
+    """Each capacity run's result, chatlab's and Flask-SocketIO's side by side."""
+    ordered = sorted(capacity, key=lambda r: (TRANSPORT_ORDER.index(Transport(r.transport)),
+                                              r.server != CHATLAB.name))  # fmt: skip
+    return [f"{run_label(r.server, r.transport)}: {r.sentence or 'not measured'}"
+            + ("" if r.valid else " (INVALID: " + "; ".join(r.invalid_reasons) + ")")
+            for r in ordered]  # fmt: skip
 
 
 def _kib(row: RunRow) -> str:
@@ -57,6 +76,7 @@ COLUMNS: tuple[tuple[str, int, Callable[[RunRow], str]], ...] = (
     ("B ×ws", 6, lambda r: _num(r.wire_bytes_per_msg_vs_websocket, 1)),
     ("CPU ×ws", 7, lambda r: _num(r.server_cpu_per_msg_vs_websocket, 1)),
     ("CPU ×bare", 9, lambda r: _num(r.server_cpu_per_msg_vs_bare, 1)),
+    ("CPU ×peer", 9, lambda r: _num(r.server_cpu_per_msg_vs_peer, 2)),
     ("valid", 5, lambda r: "yes" if r.valid else "NO"),
 )
 
@@ -89,6 +109,8 @@ def ratios(rows: list[RunRow]) -> list[str]:
             name = run_label(row.server, row.transport)
             if row.transport == "short_poll":
                 name += f" every {row.poll_interval_s:g} s"
+            if row.new_connection_per_request:
+                name += ", a new connection per poll"
             parts.append(f"{name} {_num(row.wire_bytes_per_msg_vs_websocket, 1)}× the bytes, "
                          f"{_num(row.server_cpu_per_msg_vs_websocket, 1)}× the CPU")  # fmt: skip
         if parts:
@@ -108,6 +130,15 @@ def ratios(rows: list[RunRow]) -> list[str]:
                 f"the bare broadcast loop ({_num(row.server_cpu_per_msg_us)} against "
                 f"{_num(bare)} µs)"
             )
+    for row in rows:
+        if row.peer_run_id:
+            peer = by_id[row.peer_run_id]
+            lines.append(
+                f"{_load(row)} — chatlab's {run_label(row.server, row.transport)} spends "
+                f"{_num(row.server_cpu_per_msg_vs_peer, 2)}× the CPU per delivered message of "
+                f"{run_label(peer.server, peer.transport)} ({_num(row.server_cpu_per_msg_us)} "
+                f"against {_num(peer.server_cpu_per_msg_us)} µs)"
+            )
     return lines
 
 
@@ -121,33 +152,30 @@ def _load(row: RunRow) -> str:
     text = f"{row.workload}, {row.users} users, rooms of {row.room_size}"
     if row.header_profile != "minimal":
         text += f", {row.header_profile} headers"
+    if row.rtt_ms:
+        text += f", over a {row.rtt_ms:g} ms round trip"
     return text
 
 
 def targets(results: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for result in results:
-        if result["run_id"] is None:
-            lines.append(f"- {result['target']}: {result['note']}")
-            continue
-        validity = "" if result["valid"] else " (the run is INVALID)"
-        lines.append(f"- {result['target']} [{result['run_id']}]{validity}")
-        for check in result["checks"]:
-            value = "-" if check["value"] is None else f"{check['value']:,.4g}"
-            limit = f"{check['limit']:g} {check['unit']}".strip()
-            lines.append(f"    {check['measure']}: {value} {check['unit']} (limit {limit}) — "
-                         f"{check['note']}")  # fmt: skip
-    return lines
+    return [line for head, checks in target_lines(results)
+            for line in (f"- {head}", *(f"    {check}" for check in checks))]  # fmt: skip
 
 
-def final_report(rows: list[RunRow], target_results: list[dict[str, Any]], out: TextIO) -> None:
-    sections = ["", table(rows)]
+def final_report(rows: list[RunRow], target_results: list[dict[str, Any]], out: TextIO,
+                 capacity: list[CapacityRow] | None = None) -> None:  # fmt: skip
+    sections = ["", table(rows)] if rows else []
     measured = ratios(rows)
     if measured:
         sections += ["", "Measured ratios:", *measured]
+    if capacity:
+        sections += ["", "Capacity (the largest user count that still counted):",
+                     *capacity_lines(capacity)]  # fmt: skip
     sections += ["", "Targets:", *targets(target_results)]
-    invalid = [row for row in rows if not row.valid]
+    invalid: list[RunRow | CapacityRow] = [row for row in rows if not row.valid]
+    invalid += [row for row in capacity or [] if not row.valid]
     if invalid:
-        sections += ["", f"!!! {len(invalid)} of {len(rows)} runs are INVALID:"]
+        total = len(rows) + len(capacity or [])
+        sections += ["", f"!!! {len(invalid)} of {total} runs are INVALID:"]
         sections += [f"!!! {row.run_id}: {'; '.join(row.invalid_reasons)}" for row in invalid]
     print("\n".join(sections), file=out, flush=True)

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from lab.server_metrics import read_metrics
 from .derive import latency_summary
 from .generator import DRAIN, READY, REPORT, WINDOW
 from .ledger import LedgerReport
+from .link_reading import read_link
 from .options import ScenarioOptions
 
 log = logging.getLogger("chatlab")
@@ -62,7 +64,15 @@ class Coordinator:
         self.reports_in = gevent.event.Event()
         self.window_start: float | None = None
         self.server_start: dict[str, Any] | None = None
+        self.link_start: dict[str, Any] | None = None
         self.finishing = False
+
+    def _server_url(self) -> str | None:
+        """Where the server's metrics are read: the server itself, not through a link."""
+        return self.options.lab_server or self.environment.host
+
+    def _read_link(self) -> dict[str, Any] | None:
+        return read_link(self.options.lab_link_pid_file, self.options.lab_link_stats)
 
     def _generators(self) -> set[str]:
         runner = self.environment.runner
@@ -80,7 +90,8 @@ class Coordinator:
             self._open_window()
 
     def _open_window(self) -> None:
-        self.server_start = fetch_metrics(self.environment.host)
+        self.server_start = fetch_metrics(self._server_url())
+        self.link_start = self._read_link()
         self.window_start = time.time()
         log.info("chatlab: every user is ready; the measurement window opens")
         self.environment.runner.send_message(WINDOW, {"start": self.window_start})
@@ -111,16 +122,18 @@ class Coordinator:
         if not self.reports_in.wait(self.options.drain_timeout + _REPORT_GRACE):
             missing = self._generators() - set(self.reports)
             log.error("chatlab: no report from %d load generator(s): %s", len(missing), missing)
-        server_end = fetch_metrics(self.environment.host)
+        server_end = fetch_metrics(self._server_url())
+        link_end = self._read_link()
         window_end = time.time()
-        summary, latencies = self.summarize(server_end, window_end)
+        summary, latencies, from_server = self.summarize(server_end, window_end)
+        summary["link_start"], summary["link_end"] = self.link_start, link_end
         print_summary(summary, sys.stdout)
         for problem in summary["problems"]:
             log.error("chatlab: %s", problem)
         if summary["problems"]:
             self.environment.process_exit_code = 1
         if self.options.lab_output:
-            write_output(Path(self.options.lab_output), summary, latencies)
+            write_output(Path(self.options.lab_output), summary, latencies, from_server)
 
     def record_errors(self) -> None:
         """At the very end: Locust's failed requests, printed (its --json-file run prints none)
@@ -140,7 +153,7 @@ class Coordinator:
             (folder / SCENARIO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
 
     def summarize(self, server_end: dict[str, Any] | None, window_end: float
-                  ) -> tuple[dict[str, Any], dict[str, array]]:  # fmt: skip
+                  ) -> tuple[dict[str, Any], dict[str, array], dict[str, array]]:  # fmt: skip
         merged: dict[str, LedgerReport] = {}
         generators = []
         for node, report in sorted(self.reports.items()):
@@ -159,6 +172,7 @@ class Coordinator:
                 **report.counts.as_dict(),
                 "window_delivered": report.window_delivered,
                 "latency_ms": latency_summary(report.latencies_ms),
+                "from_server_ms": latency_summary(report.from_server_ms),
             }
         window = None
         if self.window_start is not None:
@@ -167,15 +181,33 @@ class Coordinator:
         summary = {
             "options": self.options.as_dict(),
             "host": self.environment.host,
+            "server": self._server_url(),
             "window": window,
             "server_start": self.server_start,
             "server_end": server_end,
             "generators": generators,
             "missing_reports": sorted(self._generators() - set(self.reports)),
             "transports": transports,
+            "meters": summed_meters(self.reports.values()),
         }
         summary["problems"] = problems(summary)
-        return summary, {t: r.latencies_ms for t, r in merged.items()}
+        latencies = {t: r.latencies_ms for t, r in merged.items()}
+        return summary, latencies, {t: r.from_server_ms for t, r in merged.items()}
+
+
+def summed_meters(reports: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each meter's growth over the window (Generator.meters), summed over the generators
+    that read it at both ends."""
+    meters: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for name, reading in (report.get("meters") or {}).items():
+            start, end = reading.get("start"), reading.get("end")
+            if start is None or end is None:
+                continue
+            total = meters.setdefault(name, {})
+            for key, value in end.items():
+                total[key] = total.get(key, 0) + int(value) - int(start.get(key, 0))
+    return meters
 
 
 def problems(summary: dict[str, Any]) -> list[str]:

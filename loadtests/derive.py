@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat_core import Transport
-from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, RunRow
-from lab.servers import BARE_BROADCAST, CHATLAB
+from lab.results import TCPIP_HEADER_BYTES_ESTIMATE, CapacityRow, RunRow
+from lab.servers import BARE_BROADCAST, CHATLAB, FLASK_SOCKETIO, SERVERS
 
 from .plan import RunSpec
+
+CLIENT_WIRE_METER = "client_wire"  # loadtests/client_wire.py's meter: bytes at the client
 
 GENERATOR_CPU_LIMIT = 85.0  # percent of one core; above it the run measured the generator
 CONNECTION_TRANSPORTS = ("long_poll", "sse", "websocket")  # whose `open` counts connections
@@ -36,6 +38,7 @@ class RunFacts:
     generator_cpus: str = ""
     cores: int = 1
     server_before: dict[str, Any] | None = None  # /api/metrics of the fresh server
+    generator_cores: int = 1  # the cores the load generator (and the link) may use
 
 
 def percentile(ordered: Sequence[float], p: float) -> float | None:
@@ -107,12 +110,20 @@ def derive_row(
         server_pinned=facts.server_pinned,
         server_cpus=facts.server_cpus,
         generator_cpus=facts.generator_cpus,
+        link=spec.linked,
+        rtt_ms=spec.rtt_ms or 0.0,
+        jitter_ms=spec.jitter_ms,
+        rate_kbit=spec.rate_kbit,
+        new_connection_per_request=spec.new_connection,
     )
     if facts.server_before:
         row.server_rss_before_bytes = int(facts.server_before["process"]["rss_bytes"])
     row.locust_failures = sum(int(s.get("num_failures", 0)) for s in locust_stats or [])
+    if spec.transport == Transport.SHORT_POLL:
+        _fill_poll_response(row, locust_stats or [], f"{spec.transport} /api/poll")
     if scenario is not None:
         _fill_from_scenario(row, spec, scenario, samples)
+        _fill_link(row, scenario, facts.generator_cores)
     row.invalid_reasons = invalid_reasons(row, scenario, facts.cores)
     row.valid = not row.invalid_reasons
     return row
@@ -121,12 +132,17 @@ def derive_row(
 def _fill_from_scenario(
     row: RunRow, spec: RunSpec, scenario: dict[str, Any], samples: Sequence[float]
 ) -> None:
-    counts = scenario.get("transports", {}).get(spec.transport, {})
+    client = spec.client  # what the clients and the server's metrics call the transport
+    counts = scenario.get("transports", {}).get(client, {})
     for name in ("sent", "expected", "delivered", "lost", "duplicated", "out_of_order", "gaps",
                  "resumed", "unexpected", "reconnects", "send_failures", "abandoned"):  # fmt: skip
         setattr(row, name, int(counts.get(name, 0)))
     row.window_delivered = int(counts.get("window_delivered", 0))
     row.payload_bytes_per_msg = per(counts.get("payload_bytes"), counts.get("delivered"))
+
+    way_out = counts.get("from_server_ms") or {}
+    row.from_server_p50_ms, row.from_server_p99_ms = way_out.get("p50"), way_out.get("p99")
+    row.from_server_max_ms, row.from_server_mean_ms = way_out.get("max"), way_out.get("mean")
 
     latency = latency_summary(samples)
     row.latency_samples = int(latency["samples"] or 0)
@@ -149,9 +165,15 @@ def _fill_from_scenario(
     row.deliveries_per_s = delivered / seconds if seconds > 0 else 0.0
 
     def delta(key: str) -> int | None:
-        return counter_delta(start, end, spec.transport, key)
+        return counter_delta(start, end, client, key)
 
     bytes_in, bytes_out = delta("bytes_in"), delta("bytes_out")
+    server = SERVERS.get(spec.server)
+    if server is not None and not server.counts_bytes:
+        # counted at the load generator's sockets: what it received is what the server sent
+        row.wire_counted_at = "client"
+        at_client = (scenario.get("meters") or {}).get(CLIENT_WIRE_METER) or {}
+        bytes_in, bytes_out = at_client.get("bytes_out"), at_client.get("bytes_in")
     if bytes_in is not None and bytes_out is not None:
         row.wire_bytes_in, row.wire_bytes_out = bytes_in, bytes_out
         row.wire_bytes_in_per_msg = per(bytes_in, delivered)
@@ -177,10 +199,52 @@ def _fill_from_scenario(
         cpu_per_msg = per(row.server_cpu_s, delivered)
         row.server_cpu_per_msg_us = cpu_per_msg * 1e6 if cpu_per_msg is not None else None
         row.server_rss_bytes = int(end["process"]["rss_bytes"])
-        row.open_connections = int(end.get("transports", {}).get(spec.transport, {}).get("open", 0))
+        row.open_connections = int(end.get("transports", {}).get(client, {}).get("open", 0))
         if spec.transport in CONNECTION_TRANSPORTS and row.server_rss_before_bytes:
             grown = row.server_rss_bytes - row.server_rss_before_bytes
             row.rss_per_connection_bytes = per(grown, row.open_connections)
+
+
+def _fill_poll_response(row: RunRow, stats: list[dict[str, Any]], name: str) -> None:
+    """A poll's own duration, request to answer, from Locust's statistics of the run."""
+    entry = next((s for s in stats if s.get("name") == name), None)
+    if entry is None or not entry.get("num_requests"):
+        return
+    count = int(entry["num_requests"])
+    row.poll_response_mean_ms = float(entry["total_response_time"]) / count
+    buckets = sorted((float(ms), int(n)) for ms, n in entry.get("response_times", {}).items())
+    seen = 0
+    for ms, n in buckets:  # the histogram's nearest-rank median
+        seen += n
+        if seen * 2 >= count:
+            row.poll_response_p50_ms = ms
+            break
+
+
+def _fill_link(row: RunRow, scenario: dict[str, Any], generator_cores: int) -> None:
+    """The link's bytes, connections and CPU over the window, read by the coordinator at the
+    moments it read the server's metrics; and the generator's side in all."""
+    start, end = scenario.get("link_start"), scenario.get("link_end")
+    seconds = row.window_s
+    if row.link and start and end and seconds:
+        row.link_bytes_up = int(end["bytes"]["up_written"]) - int(start["bytes"]["up_written"])
+        row.link_bytes_down = int(end["bytes"]["down_read"]) - int(start["bytes"]["down_read"])
+        server = row.wire_bytes_in + row.wire_bytes_out
+        if server:
+            linked = row.link_bytes_up + row.link_bytes_down
+            row.link_bytes_vs_server_percent = 100 * (linked - server) / server
+        opened = [(reading.get("connections") or {}).get("accepted") for reading in (start, end)]
+        if None not in opened:
+            row.link_connections = int(opened[1]) - int(opened[0])
+        row.link_cpu_s = float(end["cpu_seconds"]) - float(start["cpu_seconds"])
+        row.link_cpu_percent = 100 * row.link_cpu_s / seconds
+        per_msg = per(row.link_cpu_s, row.window_delivered)
+        row.link_cpu_per_msg_us = per_msg * 1e6 if per_msg is not None else None
+    if row.window_s is None:
+        return
+    generators = [g.get("cpu_percent") or 0.0 for g in scenario.get("generators", [])]
+    link = row.link_cpu_percent or 0.0
+    row.generator_side_cpu_percent = (sum(generators) + link) / max(1, generator_cores)
 
 
 def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) -> list[str]:
@@ -195,6 +259,22 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
     if row.generator_cpu_percent >= GENERATOR_CPU_LIMIT:
         reasons.append(
             f"load generator at {row.generator_cpu_percent:.0f}% CPU "
+            f"(limit {GENERATOR_CPU_LIMIT:.0f}%): the run measured the generator"
+        )
+    if row.link and row.window_s is not None and row.link_cpu_percent is None:
+        reasons.append(
+            "the link's counts and CPU could not be read: the generator's load is unknown"
+        )
+    if (row.link_cpu_percent or 0.0) >= GENERATOR_CPU_LIMIT:
+        reasons.append(
+            f"the link at {row.link_cpu_percent:.0f}% CPU (limit {GENERATOR_CPU_LIMIT:.0f}%): "
+            "the run measured the link"
+        )
+    side = row.generator_side_cpu_percent
+    if side is not None and side >= GENERATOR_CPU_LIMIT and side > row.generator_cpu_percent:
+        together = "the load generator and the link" if row.link else "the load generators"
+        reasons.append(
+            f"the generator's cores at {side:.0f}% CPU, {together} together "
             f"(limit {GENERATOR_CPU_LIMIT:.0f}%): the run measured the generator"
         )
     if row.lost:
@@ -220,13 +300,22 @@ def invalid_reasons(row: RunRow, scenario: dict[str, Any] | None, cores: int) ->
 
 def add_comparisons(rows: list[RunRow]) -> None:
     """Fill the measured ratios under the same load: every run against chatlab's WebSocket
-    run, and every WebSocket run against the bare broadcast loop's."""
+    run, every WebSocket run against the bare broadcast loop's, and each of chatlab's runs
+    against Flask-SocketIO's over the same transport."""
 
     websocket = {r.load: r for r in rows if (r.server, r.transport) == CHATLAB_WEBSOCKET}
     bare = {r.load: r for r in rows if r.server == BARE_BROADCAST.name}
+    peer = {(r.load, r.transport): r for r in rows if r.server == FLASK_SOCKETIO.name}
     for row in rows:
         if row.server == BARE_BROADCAST.name:
             continue
+        other = peer.get((row.load, row.transport))
+        if row.server == CHATLAB.name and other is not None and not row.new_connection_per_request:
+            row.peer_run_id = other.run_id
+            row.server_cpu_per_msg_vs_peer = ratio(
+                row.server_cpu_per_msg_us, other.server_cpu_per_msg_us
+            )
+            row.wire_bytes_per_msg_vs_peer = ratio(row.wire_bytes_per_msg, other.wire_bytes_per_msg)
         if row.transport == Transport.WEBSOCKET and (loop := bare.get(row.load)) is not None:
             row.bare_run_id = loop.run_id
             row.server_cpu_per_msg_vs_bare = ratio(
@@ -248,3 +337,40 @@ def ratio(value: float | None, baseline: float | None) -> float | None:
     if value is None or not baseline:
         return None
     return value / baseline
+
+
+def capacity_row(spec: RunSpec, facts: RunFacts, report: dict[str, Any] | None) -> CapacityRow:
+    """A capacity run's row, from its `capacity.json` (loadtests/capacity_shape.py)."""
+    row = CapacityRow(
+        run_id=facts.run_id,
+        server=spec.server,
+        transport=spec.transport,
+        workload=spec.workload,
+        room_size=spec.room_size,
+        send_interval_s=spec.effective_send_interval,
+        header_profile=spec.header_profile,
+        started_at=facts.started_at,
+        ended_at=facts.ended_at,
+        label=spec.label,
+        server_pinned=facts.server_pinned,
+        server_cpus=facts.server_cpus,
+        generator_cpus=facts.generator_cpus,
+        locust_exit_code=facts.locust_exit_code,
+    )
+    if report is not None:
+        result = report["result"]
+        row.plan, row.hold_s = list(report["plan"]), float(report["hold_s"])
+        row.settle_s, row.p99_limit_ms = float(report["settle_s"]), float(report["p99_limit_ms"])
+        row.users, row.at_least = int(result["users"]), bool(result["at_least"])
+        row.stopped_by, row.reason = result["stopped_by"], result["reason"]
+        row.sentence, row.steps = result["sentence"], list(result["steps"])
+    reasons = []
+    if report is None:
+        reasons.append("the capacity run left no result (did Locust start?)")
+    elif row.stopped_by == "plan" and len(row.steps) < len(row.plan):
+        # the result is rewritten after every step: the run ended before its plan did
+        reasons.append(f"the run ended after {len(row.steps)} of its {len(row.plan)} steps")
+    if facts.cores >= 2 and not facts.server_pinned:
+        reasons.append("the server was not pinned to its own core")
+    row.invalid_reasons, row.valid = reasons, not reasons
+    return row

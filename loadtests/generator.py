@@ -16,7 +16,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import gevent
 import gevent.event
@@ -37,6 +37,9 @@ class Generator:
     """The generator role. One per process; reset at every test start."""
 
     current: "Generator | None" = None
+    # counters a locustfile adds (e.g. the wire bytes of its clients' sockets): read at the
+    # window's start and at the drain's end, reported with the ledgers
+    meters: ClassVar[dict[str, Callable[[], dict[str, int]]]] = {}
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
@@ -60,6 +63,7 @@ class Generator:
         self.spawned = False
         self.ready_sent = False
         self.window_start: float | None = None
+        self.meters_start: dict[str, dict[str, int]] = {}
         self.cpu_start = cpu_seconds()
         self.reported = False
         self._counter = 0
@@ -151,6 +155,7 @@ class Generator:
     def window_opened(self, start: float) -> None:
         self.window_start = start
         self.cpu_start = cpu_seconds()
+        self.meters_start = {name: read() for name, read in self.meters.items()}
 
     def drain(self) -> dict[str, Any]:
         """Stop sending, wait (bounded) for every owed delivery; this process's report."""
@@ -174,6 +179,10 @@ class Generator:
             "cpu_seconds": cpu_seconds() - self.cpu_start,
             "wall_seconds": end - started,
             "window_end": end,
+            "meters": {
+                name: {"start": self.meters_start.get(name), "end": read()}
+                for name, read in self.meters.items()
+            },  # fmt: skip
             "transports": {
                 transport: ledger.report(self.window_start, end).to_wire()
                 for transport, ledger in self.ledgers.items()
@@ -184,10 +193,30 @@ class Generator:
         return sum(ledger.pending for ledger in self.ledgers.values())
 
 
+START_WAIT_S = 60.0  # how long a run waits for the sweep's start file
+
+
+def wait_for_start_file(environment: Environment) -> None:
+    """Hold the users back (test_start fires before any is spawned) until the sweep's start
+    file exists: Locust loads while the sweep starts the server and the link."""
+    path = ScenarioOptions.from_parsed(environment.parsed_options).lab_start_file
+    if not path:
+        return
+    deadline = time.monotonic() + START_WAIT_S
+    for _ in range(int(START_WAIT_S / 0.005) + 1):  # bounded: one look every 5 ms
+        if os.path.exists(path) or time.monotonic() > deadline:
+            break
+        gevent.sleep(0.005)
+    if not os.path.exists(path):
+        raise RuntimeError(f"the sweep's start file {path} did not appear in {START_WAIT_S:g} s")
+
+
 def install(environment: Environment, coordinate: Callable[[Environment], None]) -> None:
     """Give this process its roles (the `init` event calls this): a local process is
     generator and coordinator, a worker a generator, the master the coordinator."""
     runner = environment.runner
+    if not isinstance(runner, WorkerRunner):
+        environment.events.test_start.add_listener(lambda **_: wait_for_start_file(environment))
     if not isinstance(runner, MasterRunner):
         _install_generator(environment)
     if not isinstance(runner, WorkerRunner):

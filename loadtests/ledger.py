@@ -6,9 +6,10 @@ Rooms never span processes, so one process's ledger is exact on its own, and the
 several processes are summed. Pure bookkeeping: no I/O, no Locust, no gevent.
 """
 
+import math
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -43,15 +44,19 @@ class Counts:
 
 @dataclass
 class LedgerReport:
-    """One transport's counts from one or more processes, and its latency samples (ms)."""
+    """One transport's counts from one or more processes, and its latency samples (ms): from
+    the sender's `ts` (the delivery latency), and from the server's acceptance `at` (the way
+    out alone) where the message carried one."""
 
     counts: Counts
     latencies_ms: array  # array('f'): deliveries that arrived inside the measurement window
     window_delivered: int = 0
+    from_server_ms: array = field(default_factory=lambda: array("f"))  # the same deliveries
 
     def merge(self, other: "LedgerReport") -> None:
         self.counts.merge(other.counts)
         self.latencies_ms.extend(other.latencies_ms)
+        self.from_server_ms.extend(other.from_server_ms)
         self.window_delivered += other.window_delivered
 
     def to_wire(self) -> dict[str, Any]:
@@ -59,14 +64,17 @@ class LedgerReport:
         return {
             "counts": self.counts.as_dict(),
             "latencies": self.latencies_ms.tobytes(),
+            "from_server": self.from_server_ms.tobytes(),
             "window_delivered": self.window_delivered,
         }
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> "LedgerReport":
-        samples = array("f")
+        samples, from_server = array("f"), array("f")
         samples.frombytes(data["latencies"])
-        return cls(Counts.from_dict(data["counts"]), samples, int(data["window_delivered"]))
+        from_server.frombytes(data.get("from_server", b""))
+        counts = Counts.from_dict(data["counts"])
+        return cls(counts, samples, int(data["window_delivered"]), from_server)
 
     @classmethod
     def empty(cls) -> "LedgerReport":
@@ -82,6 +90,7 @@ class Ledger:
         self._gone: set[str] = set()
         self._latencies = array("f")  # ms, in arrival order
         self._arrivals = array("d")  # the receiver's clock at each arrival
+        self._from_server = array("f")  # ms from the server's `at`; NaN where none was sent
         self._on_settled = on_settled
 
     @property
@@ -113,9 +122,10 @@ class Ledger:
 
     def received(
         self, receiver: str, cid: str | None, msg_id: int, ts: float | None, arrival: float,
-        size: int,
+        size: int, accepted_at: float | None = None,
     ) -> float | None:  # fmt: skip
-        """Count one message as it reaches `receiver`; its latency in ms if it was owed."""
+        """Count one message as it reaches `receiver`; its latency in ms if it was owed.
+        `accepted_at` is the server's `at`: the time from it to `arrival` is the way out."""
         if receiver in self._gone:
             return None
         last = self._last_id.get(receiver, 0)
@@ -142,6 +152,8 @@ class Ledger:
             latency = (arrival - ts) * 1000.0
             self._latencies.append(latency)
             self._arrivals.append(arrival)
+            way_out = (arrival - accepted_at) * 1000.0 if accepted_at is not None else math.nan
+            self._from_server.append(way_out)
         self._check_settled()
         return latency
 
@@ -174,16 +186,16 @@ class Ledger:
         """Counts (what is still owed is lost), and the samples that arrived in the window."""
         counts = Counts(**self.counts.as_dict())
         counts.lost = self._pending
-        if window_start is None:
-            samples = array("f", self._latencies)
-        else:
-            end = window_end if window_end is not None else float("inf")
-            samples = array(
-                "f",
-                (
-                    latency
-                    for latency, arrival in zip(self._latencies, self._arrivals, strict=True)
-                    if window_start <= arrival <= end
-                ),
-            )
-        return LedgerReport(counts, samples, window_delivered=len(samples))
+        start = window_start if window_start is not None else -math.inf
+        end = window_end if window_end is not None and window_start is not None else math.inf
+        inside = [start <= arrival <= end for arrival in self._arrivals]
+        samples = array("f", (v for v, keep in zip(self._latencies, inside, strict=True) if keep))
+        way_out = array(
+            "f",
+            (
+                v
+                for v, keep in zip(self._from_server, inside, strict=True)
+                if keep and not math.isnan(v)
+            ),
+        )
+        return LedgerReport(counts, samples, window_delivered=len(samples), from_server_ms=way_out)

@@ -28,9 +28,14 @@ class ScenarioOptions:
     burst_size: int = 20
     private_share: float = 0.1
     drop_every: float = 0.0
+    new_connection_per_request: bool = False
     drain_timeout: float = 10.0
     lab_window: float = 0.0
     lab_output: str = ""
+    lab_server: str = ""
+    lab_link_pid_file: str = ""
+    lab_link_stats: str = ""
+    lab_start_file: str = ""
 
     @classmethod
     def from_parsed(cls, parsed: argparse.Namespace | None) -> "ScenarioOptions":
@@ -39,7 +44,12 @@ class ScenarioOptions:
         values = {}
         for knob in fields(cls):
             given = getattr(parsed, knob.name, None)
-            values[knob.name] = knob.default if given is None else type(knob.default)(given)
+            if given is None:
+                values[knob.name] = knob.default
+            elif isinstance(knob.default, bool):  # the web UI hands a checkbox over as text
+                values[knob.name] = given is True or str(given).lower() in ("true", "on", "1")
+            else:
+                values[knob.name] = type(knob.default)(given)
         # 0 (the option's default) means the workload's own interval
         interval = values["send_interval"] or DEFAULT_SEND_INTERVAL[values["workload"]]
         options = cls(**{**values, "send_interval": interval})
@@ -86,11 +96,24 @@ _OPTIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("drop_every", {},
      "cut each receiving connection about every N seconds and resume from the cursor "
      "(0: never)"),
+    ("new_connection_per_request", {},
+     "HTTP clients: open a new TCP connection for every request on the receiving channel "
+     "and close it after the answer, as HTTP/1.0 polling did (default: keep-alive)"),
     ("drain_timeout", {}, "seconds to wait at the end for messages still on their way"),
     ("lab_window", {"include_in_web_ui": False},
      "stop the run this many seconds after every user is ready (0: stop by -t or by hand)"),
     ("lab_output", {"include_in_web_ui": False},
      "folder for the scenario's run files (lab.run_files)"),
+    ("lab_server", {"include_in_web_ui": False},
+     "read the server's metrics from this URL (default: --host; the sweep names the server "
+     "itself when the users reach it through an emulated link)"),
+    ("lab_link_pid_file", {"include_in_web_ui": False},
+     "a file holding the pid of the `chatlab link` the users go through: its counts and CPU "
+     "are read at both ends of the measurement window"),
+    ("lab_link_stats", {"include_in_web_ui": False}, "that link's --stats file"),
+    ("lab_start_file", {"include_in_web_ui": False},
+     "start the users only once this file exists (the sweep writes it when the server, and "
+     "the link, are ready)"),
 )  # fmt: skip
 
 
@@ -104,13 +127,22 @@ def register_options(parser: Any) -> None:
     # the parser's own add_argument: only it understands include_in_web_ui
     for name, extra, help_text in _OPTIONS:
         default = getattr(DEFAULTS, name)
-        kind = {} if isinstance(default, str) else {"type": type(default)}
+        if isinstance(default, bool):  # a flag (a checkbox in the web UI)
+            kind: dict[str, Any] = {"action": "store_true"}
+        else:
+            kind = {} if isinstance(default, str) else {"type": type(default)}
         parser.add_argument(option(name), **{"default": default, **kind, **extra}, help=help_text)
 
 
 def command_line(**values: object) -> list[str]:
-    """The options that set these fields, as the scenario's command line takes them."""
-    return [
-        f"{option(name)}={value:g}" if isinstance(value, float) else f"{option(name)}={value}"
-        for name, value in values.items()
-    ]
+    """The options that set these fields, as the scenario's command line takes them (a flag
+    only when it is on)."""
+    words = []
+    for name, value in values.items():
+        if isinstance(value, bool):
+            words += [option(name)] if value else []
+        elif isinstance(value, float):
+            words.append(f"{option(name)}={value:g}")
+        else:
+            words.append(f"{option(name)}={value}")
+    return words

@@ -1,9 +1,12 @@
-"""The processes of one run: the server under test (a `lab.server_process`) and the
-Locust load generator, each pinned to its own cores where the machine has more than one.
+"""The processes of one run: the server under test (a `lab.server_process`), the Locust load
+generator, and the emulated link when the run has a round trip (`link.process`, beside the
+generator on its cores), each pinned where the machine has more than one core.
 """
 
 import os
+import random
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -59,27 +62,66 @@ class LocustOutcome:
     seconds: float
 
 
-def run_locust(args: list[str], cpus: frozenset[int] | None, folder: Path,
-               timeout: float) -> LocustOutcome:  # fmt: skip
-    """Run Locust headless in a subprocess until it ends (or `timeout`, then kill it)."""
-    # Locust and any workers it forks are reaped by us alone in this span, so the change in
-    # our children's rusage is exactly the generator's CPU.
-    before = cpu_seconds(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    with (folder / "locust.stdout").open("w") as out, (folder / "locust.stderr").open("w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "locust", *args],
-            stdout=out,
-            stderr=err,
-            cwd=folder,
-            preexec_fn=_pin_to(cpus),  # noqa: PLW1509 - only sets the CPU affinity
-        )
+class LocustRun:
+    """Locust headless in a subprocess, started at once and waited for later: it loads (a
+    second or two) while the sweep starts the server, and holds its users back until the
+    sweep's start file exists (the scenario's --lab-start-file)."""
+
+    def __init__(self, args: list[str], cpus: frozenset[int] | None, folder: Path) -> None:
+        # Locust and any workers it forks are the only children reaped between here and
+        # `wait`, so the change in our children's rusage is exactly the generator's CPU.
+        self.cpu_before = cpu_seconds(resource.RUSAGE_CHILDREN)
+        self.started = time.monotonic()
+        with (
+            (folder / "locust.stdout").open("w") as out,
+            (folder / "locust.stderr").open("w") as err,
+        ):
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "locust", *args],
+                stdout=out,
+                stderr=err,
+                cwd=folder,
+                preexec_fn=_pin_to(cpus),  # noqa: PLW1509 - only sets the CPU affinity
+            )
+
+    def wait(self, timeout: float) -> LocustOutcome:
+        """Until Locust ends (or `timeout` seconds from its start, then kill it)."""
+        left = max(1.0, timeout - (time.monotonic() - self.started))
         try:
-            exit_code: int | None = process.wait(timeout=timeout)
+            exit_code: int | None = self.process.wait(timeout=left)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+            self.process.kill()
+            self.process.wait(timeout=30)
             exit_code = None
-    seconds = time.monotonic() - started
-    cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - before
-    return LocustOutcome(exit_code, 100 * cpu / seconds if seconds > 0 else 0.0, seconds)
+        seconds = time.monotonic() - self.started
+        cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - self.cpu_before
+        return LocustOutcome(exit_code, 100 * cpu / seconds if seconds > 0 else 0.0, seconds)
+
+    def stop(self) -> None:
+        """Kill it if it still runs (a run that failed before its users could start)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` now, below the kernel's range for outgoing connections' ports,
+    so that no client connection can take it before the server it is meant for binds it."""
+    low = _ephemeral_low()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12_000), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port below {low} on {host}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768

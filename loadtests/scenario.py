@@ -7,7 +7,9 @@ then plays its part in the workload:
 - chat: every user sends every S seconds (random phase); a share of its messages goes
   privately to another member of its room;
 - ticker: the room's first member publishes every S seconds (default 1); the others listen;
-- burst: the room's first member sends B messages back to back every S seconds;
+- burst: the room's first member sends B messages back to back every S seconds, keeping
+  `SENDS_IN_FLIGHT` sends in flight at once (as a browser's connections to one host allow:
+  over a link with a round trip, one send at a time would space a burst one RTT apart);
 - idle: nobody sends (connections held open, for memory per connection).
 
 Every delivery is a `deliver` request in Locust's statistics, timed from the sender's `ts`.
@@ -18,10 +20,11 @@ import time
 from typing import Any, ClassVar
 
 import gevent
+import gevent.event
 from locust import User, constant, events, task
 from locust.exception import StopUser
 
-from .clients import ChatClient, ClientSettings, SendFailed, SetupFailed
+from .clients import SENDS_IN_FLIGHT, ChatClient, ClientSettings, SendFailed, SetupFailed
 from .coordinator import Coordinator
 from .generator import Generator, install
 from .options import register_options
@@ -59,6 +62,7 @@ class ChatUser(User):
             poll_interval=self.options.poll_interval,
             long_poll_timeout=self.options.long_poll_timeout,
             drop_every=self.options.drop_every,
+            new_connection_per_request=self.options.new_connection_per_request,
         )
         self.chat = self.client_class(self.name, settings, generator.fire, inbox=self)
         try:
@@ -123,9 +127,17 @@ class ChatUser(User):
             self._send(room=self.room.name)
 
     def _burst(self) -> None:
-        for _ in range(self.options.burst_size):
-            if not self._send(room=self.room.name):
-                return
+        remaining = iter(range(self.options.burst_size))  # shared by the senders below
+        refused = gevent.event.Event()
+
+        def sender() -> None:
+            for _ in remaining:
+                if refused.is_set() or not self._send(room=self.room.name):
+                    refused.set()
+                    return
+
+        senders = min(SENDS_IN_FLIGHT, self.options.burst_size)
+        gevent.joinall([gevent.spawn(sender) for _ in range(senders)])
 
     def _send(self, room: str | None = None, to: str | None = None) -> bool:
         """One message, registered with the ledger before it leaves; False if refused."""
@@ -150,7 +162,13 @@ class ChatUser(User):
 
     def message(self, message: dict[str, Any], arrival: float, size: int) -> None:
         latency = self.ledger.received(
-            self.name, message.get("cid"), message["id"], message.get("ts"), arrival, size
+            self.name,
+            message.get("cid"),
+            message["id"],
+            message.get("ts"),
+            arrival,
+            size,
+            accepted_at=message.get("at"),
         )
         if latency is not None:
             self.generator.fire("deliver", self.transport, latency, size, None)

@@ -1,6 +1,6 @@
 """The report as a Markdown summary, with the plots' PNG files beside it."""
 
-from .content import ReportContent
+from .content import CAPACITY_HEADING, PEERS_HEADING, TARGETS_HEADING, ReportContent
 from .tables import Table
 
 
@@ -26,6 +26,7 @@ def render_markdown(content: ReportContent) -> str:
         f"{len(content.sweep.rows)} runs from `{content.sweep.folder}`, {invalid} marked "
         "invalid. Every number here was computed from those runs.",
         "",
+        *[part for line in content.scope for part in (line, "")],
         "## The argument, claim by claim",
         "",
     ]
@@ -33,9 +34,17 @@ def render_markdown(content: ReportContent) -> str:
         out.append(f"- **“{claim.claim}”** — *{claim.verdict}*. {claim.evidence}")
     out += ["", "## Server cost against a bare broadcast loop", ""]
     out += [f"- {line}" for line in content.baseline]
+    out += ["", f"## {PEERS_HEADING}", "", *markdown_table(content.peers)]
+    if content.capacity is not None:
+        out += ["", f"## {CAPACITY_HEADING}", "", *markdown_table(content.capacity)]
     out += ["", "## Header overhead: the classic table, measured", ""]
     out += markdown_table(content.overhead)
-    out += ["", "## Plots", ""]
+    out += ["", "## Over a network: the runs through an emulated link", ""]
+    for title, table in content.network_tables:
+        out += [f"### {title}", "", *markdown_table(table), ""]
+    if content.targets:
+        out += [f"## {TARGETS_HEADING}", "", *(f"- {line}" for line in content.targets), ""]
+    out += ["## Plots", ""]
     for plot in content.plots:
         out += [f"### {plot.title}", "", f"![{plot.title}]({plot.file_name})", ""]
         out += [f"- {note}" for note in plot.notes] + [""]

@@ -5,7 +5,14 @@ import base64
 import html
 import re
 
-from .content import RenderedPlot, ReportContent, environment_items
+from .content import (
+    CAPACITY_HEADING,
+    PEERS_HEADING,
+    TARGETS_HEADING,
+    RenderedPlot,
+    ReportContent,
+    environment_items,
+)
 from .tables import Table
 
 _STYLE = """
@@ -71,6 +78,17 @@ def render_html(content: ReportContent) -> str:
     )
     invalid = len(content.invalid_runs)
     baseline = "".join(f"<li>{_text(s)}</li>" for s in content.baseline)
+    network = "".join(
+        f"<h3>{_text(title)}</h3>{_table(table)}" for title, table in content.network_tables
+    )
+    scope = "".join(f"<p>{_text(line)}</p>" for line in content.scope)
+    capacity = (
+        f"<h2>{_text(CAPACITY_HEADING)}</h2>{_table(content.capacity)}"
+        if content.capacity is not None
+        else ""
+    )
+    targets = "".join(f"<li>{_text(line)}</li>" for line in content.targets)
+    targets = f"<h2>{_text(TARGETS_HEADING)}</h2><ul>{targets}</ul>" if targets else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(content.title)}</title><style>{_STYLE}</style></head><body>
@@ -78,12 +96,19 @@ def render_html(content: ReportContent) -> str:
 <p>{len(content.sweep.rows)} runs from <code>{html.escape(str(content.sweep.folder))}</code>,
 {invalid} marked invalid (highlighted below). Every number on this page was computed from
 those runs; lines marked theory or estimate are labelled so.</p>
+{scope}
 <h2>The argument, claim by claim</h2>
 {_claims(content)}
 <h2>Server cost against a bare broadcast loop</h2>
 <ul>{baseline}</ul>
+<h2>{_text(PEERS_HEADING)}</h2>
+{_table(content.peers)}
+{capacity}
 <h2>Header overhead: the classic table, measured</h2>
 {_table(content.overhead)}
+<h2>Over a network: the runs through an emulated link</h2>
+{network}
+{targets}
 <h2>Plots</h2>
 {"".join(_plot(p) for p in content.plots)}
 <h2>Runs</h2>

@@ -17,6 +17,8 @@ from .sweep import Sweep
 def render_plots(sweep: Sweep) -> list[RenderedPlot]:
     rendered = []
     for spec in PLOTS:
+        if not spec.shown(sweep):
+            continue
         try:
             png, notes = _draw(spec, sweep)
         except Exception as error:  # one broken plot must not hide the rest of the report

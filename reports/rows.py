@@ -4,7 +4,9 @@ Comparisons are made within one sweep, as ratios (docs/MEASURING.md). The everyd
 between chatlab's own transports; the baseline server's runs are compared with chatlab's
 WebSocket run under their own load. A sweep may hold several runs that differ in one knob
 (poll interval, header profile); the everyday comparison uses the standard setting of each
-knob, and the plots about that knob use the rest.
+knob, and the plots about that knob use the rest. The network is such a knob: the everyday
+comparison is made on loopback with kept-alive connections (or, in a sweep without such runs,
+on its most common network); the runs through an emulated link are `networked_rows`.
 """
 
 from collections import Counter
@@ -30,14 +32,42 @@ def where(rows: Iterable[RunRow], **equal: object) -> list[RunRow]:
     return [row for row in rows if all(getattr(row, k) == v for k, v in equal.items())]
 
 
+# (link, rtt_ms, jitter_ms, rate_kbit, new_connection_per_request) of a run on loopback
+LOOPBACK = (False, 0.0, 0.0, None, False)
+
+
+def network(row: RunRow) -> tuple:
+    """The network a run's users reached the server over, and how their requests used it."""
+    return (row.link, row.rtt_ms, row.jitter_ms, row.rate_kbit, row.new_connection_per_request)
+
+
+def standard_network(rows: Sequence[RunRow]) -> tuple | None:
+    """Loopback with kept-alive connections where the rows have it, else their most common."""
+    networks = [network(row) for row in rows]
+    return LOOPBACK if LOOPBACK in networks else _most_common(networks)  # type: ignore[return-value]
+
+
+def _on_standard_network(rows: list[RunRow], **equal: object) -> list[RunRow]:
+    standard = standard_network(rows)
+    return [row for row in where(rows, **equal) if network(row) == standard]
+
+
 def chatlab_rows(rows: Iterable[RunRow], **equal: object) -> list[RunRow]:
-    """chatlab's own runs (no baseline or peer server) whose fields equal every given value."""
-    return where(rows, server=CHATLAB.name, **equal)
+    """chatlab's own runs (no baseline or peer server) on the sweep's standard network (see
+    `standard_network`) whose fields equal every given value."""
+    return _on_standard_network(where(rows, server=CHATLAB.name), **equal)
+
+
+def networked_rows(rows: Iterable[RunRow], **equal: object) -> list[RunRow]:
+    """chatlab's own runs through an emulated link whose fields equal every given value."""
+    return [row for row in where(rows, server=CHATLAB.name, **equal) if row.link]
 
 
 def baseline_rows(rows: Iterable[RunRow]) -> list[RunRow]:
-    """The bare broadcast loop's runs that measured server CPU per message."""
-    return [row for row in where(rows, server=BASELINE) if row.server_cpu_per_msg_us]
+    """The bare broadcast loop's runs on the standard network that measured server CPU per
+    message."""
+    bare = _on_standard_network(where(rows, server=BASELINE))
+    return [row for row in bare if row.server_cpu_per_msg_us]
 
 
 def _most_common(values: Iterable[object]) -> object | None:

@@ -183,15 +183,111 @@ def synthetic_chat_rows(users_levels: tuple[int, ...] = (10, 40)) -> list[Any]:
     return rows
 
 
-def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -> Path:
+def synthetic_network_rows(rtt: float = 100.0, users: int = 40) -> list[Any]:
+    """Rows of runs through a link of `rtt` ms (chat over four transports, a new connection
+    per poll, long polling under bursts), with numbers that follow theory, to go beside
+    `synthetic_chat_rows()` (whose WebSocket run at 40 users is the loopback part: 1 ms)."""
+    half = rtt / 2
+    link = {"link": True, "rtt_ms": rtt, "link_bytes_vs_server_percent": 0.5,
+            "link_bytes_up": 1000, "link_bytes_down": 5000, "link_connections": 0,
+            "link_cpu_percent": 3.0, "link_cpu_per_msg_us": 200.0,
+            "generator_cpu_percent": 10.0, "generator_side_cpu_percent": 13.0}  # fmt: skip
+    chat = {"users": users, "delivered": 500, "window_delivered": 500, **link}
+
+    def way(transport: str, out: float, **more: Any) -> Any:
+        fields = {**chat, **more}
+        name = f"synthetic-{transport}-{fields.get('workload', 'chat')}-rtt{rtt:g}"
+        name += "-newconn" if fields.get("new_connection_per_request") else ""
+        return synthetic_row(transport, fields.pop("users"), run_id=name,
+                             from_server_p50_ms=out, from_server_p99_ms=out * 1.5,
+                             latency_p50_ms=out + half, **fields)  # fmt: skip
+
+    burst = {"workload": "burst", "users": 10, "room_size": 5, "burst_size": 10}
+    return [
+        way("short_poll", 500 + half + 1, poll_response_p50_ms=rtt + 5, polls=400),
+        way("short_poll", 500 + half + 3, poll_response_p50_ms=2 * rtt + 8,
+            new_connection_per_request=True, link_connections=400),
+        way("long_poll", half + 2),
+        way("sse", half + 1),
+        way("websocket", half + 1),
+        way("long_poll", half + 5, from_server_max_ms=3 * half + 9, **burst),
+        way("long_poll", 3 * half, from_server_max_ms=3 * half + rtt + 9,
+            new_connection_per_request=True, **burst),
+    ]  # fmt: skip
+
+
+def synthetic_peer_rows(chat_rows: list[Any], users: int = 40) -> list[Any]:
+    """Flask-SocketIO's long polling and WebSocket beside `chat_rows` at `users`, paired with
+    chatlab's runs there as the sweep pairs them: chatlab spends 0.75× its CPU per message
+    over long polling (150 against 200 µs) and 0.5× over WebSocket (50 against 100 µs)."""
+    from lab.servers import FLASK_SOCKETIO
+
+    peers = []
+    for transport, cpu in (("long_poll", 200.0), ("websocket", 100.0)):
+        ours = next(r for r in chat_rows if (r.transport, r.users) == (transport, users))
+        peer = synthetic_row(transport, users, server=FLASK_SOCKETIO.name,
+                             run_id=f"synthetic-flask_socketio-{transport}-chat-{users}",
+                             delivered=ours.delivered, sent=ours.sent, expected=ours.expected,
+                             latency_p50_ms=ours.latency_p50_ms * 2,
+                             latency_p99_ms=ours.latency_p99_ms * 2,
+                             wire_bytes_per_msg=ours.wire_bytes_per_msg, wire_counted_at="client",
+                             server_cpu_per_msg_us=cpu)  # fmt: skip
+        ours.peer_run_id = peer.run_id
+        ours.server_cpu_per_msg_vs_peer = ours.server_cpu_per_msg_us / cpu
+        peers.append(peer)
+    return peers
+
+
+def synthetic_capacity_rows() -> list[Any]:
+    """Capacity runs: chatlab's long polling held 1,000 (its core full at 2,000), its
+    WebSocket at least 2,000 (the generator ran out at 4,000), Flask-SocketIO's long polling
+    500 (p99 over the limit at 1,000)."""
+    from lab.results import CapacityRow
+
+    def step(users: int, cpu: float, counted: bool = True, why: tuple = (),
+             generator: float = 30.0) -> dict:  # fmt: skip
+        return {"users": users, "counted": counted, "reasons": list(why),
+                "generator_limited": generator >= 85, "p50_ms": 5.0, "p99_ms": 40.0,
+                "server_cpu_percent": cpu, "generator_cpu_percent": generator,
+                "deliveries_per_s": users * 1.8, "lost": 0}  # fmt: skip
+
+    def run(server: str, transport: str, users: int, stopped_by: str, steps: list) -> Any:
+        return CapacityRow(
+            run_id=f"synthetic-{server}-{transport}-capacity", server=server,
+            transport=transport, workload="chat", room_size=10, send_interval_s=5.0,
+            header_profile="minimal", started_at="2000-01-01T00:00:00Z",
+            ended_at="2000-01-01T00:01:00Z", plan=[500, 1000, 2000, 4000], hold_s=4.0,
+            settle_s=5.0, p99_limit_ms=250.0, users=users, at_least=stopped_by != "server",
+            stopped_by=stopped_by, reason="; ".join(steps[-1]["reasons"]),
+            sentence=f"{users:,} users ({stopped_by})", steps=steps, server_pinned=True,
+        )  # fmt: skip
+
+    full = ("the server's core full (97%)",)
+    return [
+        run("chatlab", "long_poll", 1000, "server",
+            [step(500, 40.0), step(1000, 80.0), step(2000, 97.0, False, full)]),
+        run("chatlab", "websocket", 2000, "generator",
+            [step(500, 5.0), step(1000, 10.0), step(2000, 20.0),
+             step(4000, 40.0, False, ("the load generator at 90% of its core (limit 85%)",),
+                  generator=90.0)]),
+        run("flask_socketio", "long_poll", 500, "server",
+            [step(500, 60.0), step(1000, 90.0, False, ("p99 400 ms, over 250 ms",))]),
+    ]  # fmt: skip
+
+
+def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True,
+                          capacity: list[Any] | None = None,
+                          environment: dict[str, Any] | None = None) -> Path:  # fmt: skip
     """A sweep's folder as `chatlab bench` writes it, with raw samples for each run."""
     import random
     from array import array
 
     from lab.results import write_summary
     from lab.run_files import write_latencies
+    from lab.servers import client_name
 
-    write_summary(folder, {"synthetic": True, "note": "made up by tests/conftest.py"}, rows)
+    made_up = {"synthetic": True, "note": "made up by tests/conftest.py", **(environment or {})}
+    write_summary(folder, made_up, rows, capacity)
     if samples:
         rng = random.Random(7)
         for row in rows:
@@ -200,14 +296,18 @@ def write_synthetic_sweep(folder: Path, rows: list[Any], samples: bool = True) -
             run_dir = folder / row.run_id
             run_dir.mkdir(parents=True, exist_ok=True)
             values = array("f", (row.latency_p50_ms * rng.uniform(0.2, 1.8) for _ in range(200)))
-            write_latencies(run_dir, row.transport, values)
+            write_latencies(run_dir, client_name(row.server, row.transport), values)
     return folder
 
 
 @pytest.fixture
 def synthetic_sweep(tmp_path: Path) -> Path:
-    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples."""
-    return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z", synthetic_chat_rows())
+    """A quick-sweep-shaped sweep folder with made-up numbers and raw samples, Flask-SocketIO
+    beside chatlab at 40 users, and capacity runs."""
+    rows = synthetic_chat_rows()
+    return write_synthetic_sweep(tmp_path / "results" / "20000101T000000Z",
+                                 rows + synthetic_peer_rows(rows),
+                                 capacity=synthetic_capacity_rows())  # fmt: skip
 
 
 # --- browser pages ---

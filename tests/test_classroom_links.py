@@ -18,6 +18,7 @@ from clients import unique
 
 from lab.announced_child import AnnouncedChild
 from lab.server_process import ServerProcess
+from lab.servers import CHATLAB
 
 SERVE = (sys.executable, "-P", "-m", "chatlab", "serve")
 _LINK = re.compile(r"(\d+) ms round trip on http://127\.0\.0\.1:(\d+)/")
@@ -180,3 +181,13 @@ def test_the_links_can_be_chosen_or_left_out(tmp_path: Path):
                               text=True, timeout=60)  # fmt: skip
         assert done.returncode == 2, bad
         assert done.stderr.startswith("chatlab: --links takes round trips in ms"), bad
+
+
+def test_a_swept_server_starts_without_links_even_beside_a_busy_next_port(tmp_path: Path):
+    port = consecutive_free_ports(4)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port + 1))
+        squatter.listen()
+        swept = ServerProcess(module=CHATLAB.swept_module, port=port, stderr=tmp_path / "s.err")
+        with swept as server:
+            assert server.port == port and "emulated" not in server.announcement

@@ -2,6 +2,7 @@
 ratios between runs. Fixed inputs: no server, no Locust."""
 
 from array import array
+from dataclasses import replace
 
 import pytest
 from conftest import synthetic_row
@@ -9,6 +10,7 @@ from conftest import synthetic_row
 from loadtests.derive import (
     RunFacts,
     add_comparisons,
+    capacity_row,
     counter_delta,
     derive_row,
     latency_summary,
@@ -155,6 +157,74 @@ def test_counter_delta_is_none_when_a_counter_is_missing():
     assert counter_delta({"transports": {}}, {"transports": {}}, "sse", "bytes_in") is None
 
 
+# -- over a link -----------------------------------------------------------------------------
+
+LINKED = RunSpec("short_poll", "chat", 100, window=10.0, rtt_ms=100.0, new_connection=True)
+
+
+def _link_reading(up: int, down: int, accepted: int, cpu: float) -> dict:
+    return {"bytes": {"up_read": up, "up_written": up, "down_read": down, "down_written": down},
+            "connections": {"accepted": accepted, "open": 3}, "cpu_seconds": cpu}  # fmt: skip
+
+
+def _linked_scenario(link_cpu: float = 1.5, generator_cpu: float = 35.5) -> dict:
+    scenario = _scenario()
+    scenario["generators"] = [{"cpu_percent": generator_cpu}]
+    scenario["link_start"] = _link_reading(5_000, 7_000, 10, 3.0)
+    # the server counted 400,000 in and 800,000 out; the link 6,000 bytes more
+    scenario["link_end"] = _link_reading(5_000 + 406_000, 7_000 + 800_000, 1_610, 3.0 + link_cpu)
+    scenario["transports"]["short_poll"]["from_server_ms"] = {"samples": 3, "p50": 60.0,
+        "p95": 80.0, "p99": 90.0, "max": 95.0, "mean": 61.5}  # fmt: skip
+    return scenario
+
+
+def test_a_linked_row_records_its_network_and_the_links_window():
+    row = derive_row(LINKED, FACTS, _linked_scenario(), SAMPLES, [])
+    assert (row.link, row.rtt_ms, row.new_connection_per_request) == (True, 100.0, True)
+    assert (row.link_bytes_up, row.link_bytes_down) == (406_000, 800_000)
+    assert row.link_bytes_vs_server_percent == pytest.approx(100 * 6_000 / 1_200_000)
+    assert row.link_connections == 1_600  # a new connection per poll
+    assert row.link_cpu_s == pytest.approx(1.5)
+    assert row.link_cpu_percent == pytest.approx(15.0)  # 1.5 s in a 10 s window
+    assert row.link_cpu_per_msg_us == pytest.approx(1.5e6 / 800)
+    assert row.generator_side_cpu_percent == pytest.approx(35.5 + 15.0)  # one generator core
+    assert (row.from_server_p50_ms, row.from_server_p99_ms) == (60.0, 90.0)
+    assert row.valid, row.invalid_reasons
+
+
+def test_the_link_and_the_generator_together_must_leave_the_core_headroom():
+    row = derive_row(LINKED, FACTS, _linked_scenario(link_cpu=3.0, generator_cpu=60.0), SAMPLES,
+                     [])  # fmt: skip
+    assert row.generator_cpu_percent == 60.0 and row.link_cpu_percent == pytest.approx(30.0)
+    assert not row.valid
+    assert any("the generator's cores at 90% CPU, the load generator and the link together"
+               in reason for reason in row.invalid_reasons), row.invalid_reasons  # fmt: skip
+    two_cores = replace(FACTS, generator_cores=2)
+    assert derive_row(LINKED, two_cores, _linked_scenario(3.0, 60.0), SAMPLES, []).valid
+
+
+def test_a_linked_run_whose_link_was_not_read_is_invalid():
+    scenario = _linked_scenario()
+    scenario["link_end"] = None
+    row = derive_row(LINKED, FACTS, scenario, SAMPLES, [])
+    assert row.link_cpu_percent is None and row.link_bytes_up is None
+    assert any("the link's counts and CPU could not be read" in r for r in row.invalid_reasons)
+
+
+def test_a_polls_own_time_comes_from_locusts_statistics():
+    stats = [
+        {"name": "short_poll /api/poll", "num_requests": 10, "num_failures": 0,
+         "total_response_time": 2_050.0, "response_times": {"200": 6, "210": 3, "260": 1}},
+        {"name": "short_poll /api/messages", "num_requests": 4, "num_failures": 0,
+         "total_response_time": 400.0, "response_times": {"100": 4}},
+    ]  # fmt: skip
+    row = derive_row(LINKED, FACTS, _linked_scenario(), SAMPLES, stats)
+    assert row.poll_response_mean_ms == pytest.approx(205.0)
+    assert row.poll_response_p50_ms == 200.0  # 6 of 10 at 200 ms or less
+    websocket = derive_row(RunSpec("websocket", "chat", 10), FACTS, _scenario(), SAMPLES, stats)
+    assert websocket.poll_response_mean_ms is None
+
+
 # -- comparisons between runs --------------------------------------------------------------
 
 
@@ -178,3 +248,88 @@ def test_ratios_compare_with_websocket_and_websocket_with_the_bare_loop():
     assert (ws.bare_run_id, ws.server_cpu_per_msg_vs_bare) == ("bare", 2.5)
     assert other.websocket_run_id == "" and other.wire_bytes_per_msg_vs_websocket is None
     assert bare.server_cpu_per_msg_vs_websocket is None
+
+
+def test_the_printed_ratios_say_which_network_and_which_connections_they_compare():
+    from loadtests.console import ratios
+
+    rows = [
+        synthetic_row("websocket", 50, run_id="ws", rtt_ms=100.0, wire_bytes_per_msg=100.0,
+                      server_cpu_per_msg_us=10.0),
+        synthetic_row("short_poll", 50, run_id="kept", rtt_ms=100.0, wire_bytes_per_msg=300.0,
+                      server_cpu_per_msg_us=60.0),
+        synthetic_row("short_poll", 50, run_id="fresh", rtt_ms=100.0, wire_bytes_per_msg=400.0,
+                      server_cpu_per_msg_us=70.0, new_connection_per_request=True),
+    ]  # fmt: skip
+    add_comparisons(rows)
+    (line,) = ratios(rows)
+    assert line.startswith("chat, 50 users, rooms of 10, over a 100 ms round trip — ")
+    assert "every 1 s 3.0× the bytes, 6.0× the CPU" in line
+    assert "every 1 s, a new connection per poll 4.0× the bytes, 7.0× the CPU" in line
+
+
+def test_a_peer_run_counts_under_its_clients_name_and_its_bytes_at_the_client():
+    spec = RunSpec.of("socketio_polling", "chat", 100, window=10.0)
+    scenario = _scenario()
+    for moment in ("server_start", "server_end"):  # the peer's metrics hold no bytes
+        counters = scenario[moment]["transports"].pop("short_poll")
+        for key in ("bytes_in", "bytes_out", "segs_in", "segs_out"):
+            counters.pop(key)
+        scenario[moment]["transports"]["socketio_polling"] = counters
+    scenario["transports"] = {"socketio_polling": scenario["transports"]["short_poll"]}
+    # the generator's sockets: what they took in is what the server sent
+    scenario["meters"] = {"client_wire": {"bytes_in": 800_000, "bytes_out": 240_000}}
+    row = derive_row(spec, FACTS, scenario, SAMPLES, [])
+    assert (row.server, row.transport, row.wire_counted_at) == ("flask_socketio", "long_poll",
+                                                                "client")  # fmt: skip
+    assert (row.wire_bytes_in, row.wire_bytes_out) == (240_000, 800_000)
+    assert row.wire_bytes_per_msg == 1_040_000 / 800
+    assert row.tcpip_overhead_per_msg_estimate is None  # no segment counts at the client
+    assert (row.requests, row.polls, row.server_delivered) == (2000, 1600, 800)
+    assert row.server_cpu_per_msg_us == pytest.approx(0.4 / 800 * 1e6)
+    assert row.delivered == 1000 and row.valid, row.invalid_reasons
+    chatlab = derive_row(SPEC, FACTS, _scenario(), SAMPLES, [])
+    assert chatlab.wire_counted_at == "server" and chatlab.wire_bytes_in == 400_000
+
+
+def test_chatlab_is_compared_with_flask_socketio_over_the_same_transport_and_load():
+    rows = [
+        synthetic_row("long_poll", 100, run_id="lp", server_cpu_per_msg_us=90.0,
+                      wire_bytes_per_msg=500.0),
+        synthetic_row("long_poll", 100, run_id="peer-lp", server="flask_socketio",
+                      server_cpu_per_msg_us=100.0, wire_bytes_per_msg=400.0),
+        synthetic_row("websocket", 100, run_id="ws", server_cpu_per_msg_us=40.0),
+        synthetic_row("websocket", 300, run_id="peer-ws-300", server="flask_socketio",
+                      server_cpu_per_msg_us=100.0),
+    ]  # fmt: skip
+    add_comparisons(rows)
+    lp, peer, ws, other = rows
+    assert (lp.peer_run_id, lp.server_cpu_per_msg_vs_peer) == ("peer-lp", 0.9)
+    assert lp.wire_bytes_per_msg_vs_peer == 1.25
+    assert ws.peer_run_id == "" and ws.server_cpu_per_msg_vs_peer is None  # not the same load
+    assert peer.peer_run_id == "" and peer.websocket_run_id == "ws"  # against chatlab's WS
+
+
+CAPACITY_REPORT = {"plan": [10, 20, 40], "hold_s": 1.5, "settle_s": 0.5, "drain_s": 2.0,
+                   "p99_limit_ms": 250.0,
+                   "result": {"users": 20, "at_least": False, "stopped_by": "server",
+                              "reason": "p99 300 ms, over 250 ms", "sentence": "20 users; …",
+                              "steps": [{"users": 10, "counted": True},
+                                        {"users": 20, "counted": True},
+                                        {"users": 40, "counted": False}]}}  # fmt: skip
+
+
+def test_a_capacity_runs_row_is_its_result_and_is_invalid_when_it_ended_early():
+    spec = RunSpec.of("socketio_websocket", "chat", 40, window=1.5, capacity=(10, 2.0, 40))
+    row = capacity_row(spec, FACTS, CAPACITY_REPORT)
+    assert (row.server, row.transport) == ("flask_socketio", "websocket")
+    assert (row.users, row.stopped_by) == (20, "server")
+    assert row.plan == [10, 20, 40] and len(row.steps) == 3 and row.valid
+    result = CAPACITY_REPORT["result"]
+    partial = {**CAPACITY_REPORT, "result": {**result, "stopped_by": "plan",
+                                             "steps": result["steps"][:2]}}  # fmt: skip
+    assert capacity_row(spec, FACTS, partial).invalid_reasons == [
+        "the run ended after 2 of its 3 steps"
+    ]
+    missing = capacity_row(spec, FACTS, None)
+    assert not missing.valid and "left no result" in missing.invalid_reasons[0]

@@ -9,11 +9,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, synthetic_chat_rows, write_synthetic_sweep
+from conftest import (
+    ROOT,
+    synthetic_capacity_rows,
+    synthetic_chat_rows,
+    synthetic_network_rows,
+    synthetic_peer_rows,
+    write_synthetic_sweep,
+)
 from nbclient import NotebookClient
 
 NOTEBOOK = ROOT / "notebooks" / "chatlab_walkthrough.ipynb"
-PLOT_CELLS = 7  # one per plot function of reports.plots
+PLOT_CELLS = 11  # one per plot function of reports.plots
 
 
 def execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_root: Path) -> dict:
@@ -58,7 +65,10 @@ def test_notebook_is_stored_without_outputs() -> None:
 def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "results"
     write_synthetic_sweep(root / "19990101T000000Z", synthetic_chat_rows((10,)))
-    newest = write_synthetic_sweep(root / "20000101T000000Z", synthetic_chat_rows())
+    chat = synthetic_chat_rows()
+    newest_rows = chat + synthetic_network_rows() + synthetic_peer_rows(chat)
+    newest = write_synthetic_sweep(root / "20000101T000000Z", newest_rows,
+                                   capacity=synthetic_capacity_rows())  # fmt: skip
     notebook = execute(tmp_path, monkeypatch, root)
 
     assert not outputs(notebook, "error")
@@ -68,8 +78,14 @@ def test_notebook_runs_on_the_newest_sweep(tmp_path: Path, monkeypatch: pytest.M
     assert "HTTP/1.1 101 Switching Protocols" in text
     assert '{"messages":[],"cursor":' in text
     # part 2 read the newest sweep, judged the claims and built the report
-    assert f"8 runs from {newest}" in text
+    assert f"{len(newest_rows)} runs from {newest}" in text
     assert "“Polling wastes requests and bandwidth.” — SUPPORTED" in text
+    # part 3: the argument over a network, theory beside it
+    assert "“WebSocket and SSE cost one transit.” — SUPPORTED" in text
+    assert "No runs over an emulated link" not in text
+    # part 4: chatlab beside Flask-SocketIO, and the capacity runs
+    assert "“Once users come in numbers, long polling's server cost is fatal.” — SUPPORTED" in text
+    assert "no capacity runs" not in text
     assert (newest / "report" / "index.html").is_file()
     assert not (NOTEBOOK.parent / "executed.ipynb").exists()
 
@@ -80,8 +96,9 @@ def test_notebook_runs_a_small_live_sweep_when_there_is_none(
     notebook = execute(tmp_path, monkeypatch, tmp_path / "no-results-here")
 
     assert not outputs(notebook, "error")
-    assert len(outputs(notebook, "image/png")) == PLOT_CELLS
+    assert len(outputs(notebook, "image/png")) == PLOT_CELLS - 1  # no capacity runs to draw
     text = "".join(outputs(notebook, "text"))
+    assert "This sweep has no capacity runs: the default preset" in text
     # four runs of 20 users (the notebook's own small sweep), and claims computed from them
     assert "4 runs from " in text
     assert text.count("At 20 users (chat)") == 3

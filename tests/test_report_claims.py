@@ -30,7 +30,7 @@ def test_polling_wastes_is_supported_by_the_measured_ratios() -> None:
     assert "At 40 users" in claim.evidence
     assert "12.0× the requests per second" in claim.evidence
     assert "3.7× the bytes per delivered message" in claim.evidence
-    assert "60% of its requests were polls that came back empty" in claim.evidence
+    assert "60% of its polls came back empty" in claim.evidence
     assert claim.run_ids == ("synthetic-short_poll-chat-40", "synthetic-websocket-chat-40")
 
 
@@ -134,7 +134,7 @@ def test_server_cpu_is_quoted_against_the_bare_broadcast_baseline() -> None:
 
 def test_without_a_baseline_the_command_that_runs_it_is_named() -> None:
     (said,) = baseline_comparison(synthetic_chat_rows())
-    assert "`chatlab bench` (default preset)" in said
+    assert "`chatlab bench --quick`" in said
 
 
 def test_runs_that_vary_another_knob_stay_out_of_the_everyday_comparison() -> None:

@@ -1,5 +1,7 @@
 """The classic header-overhead table: the article's numbers, reproduced, and measured ones."""
 
+from dataclasses import replace
+
 import pytest
 from conftest import synthetic_chat_rows, synthetic_row
 
@@ -41,6 +43,17 @@ def test_a_poll_costs_its_bytes_less_the_payload_it_delivered() -> None:
     assert poll_overhead_bytes(poll) == pytest.approx(260.0)
 
 
+def test_a_poll_is_counted_per_poll_answer_and_the_sends_share_is_said() -> None:
+    # 1,000 requests, 800 of them polls: the other 200 were the clients' sends
+    poll = replace(ticker_rows()[0], polls=800)
+    # (120,000 + 180,000 - 100 × 400) / 800 polls
+    assert poll_overhead_bytes(poll) == pytest.approx(325.0)
+    table = header_table([poll, *ticker_rows()[1:]])
+    line = next(x for x in table.lines if x.what == "polling" and x.profile == "minimal")
+    assert line.sends_share == pytest.approx(0.2)
+    assert "The run's sends were 20% of its requests" in " ".join(table.differences)
+
+
 def test_measured_lines_for_both_header_profiles_beside_the_published() -> None:
     table = header_table(ticker_rows())
     assert table.workload == "ticker"
@@ -70,7 +83,7 @@ def test_without_ticker_or_browser_runs_the_table_says_what_to_run() -> None:
     assert table.workload == "chat"
     missing = " ".join(table.missing)
     assert "No `ticker` runs" in missing and "No `browser` header-profile runs" in missing
-    assert "`chatlab bench` (default preset)" in missing
+    assert "`chatlab bench --quick`" in missing
 
 
 def test_an_empty_sweep_keeps_only_the_published_lines() -> None:

@@ -35,6 +35,8 @@ ALL = [
     plots.cpu_per_message,
     plots.memory_per_connection,
     plots.poll_interval_tradeoff,
+    plots.latency_vs_rtt,
+    lambda ax, rows: plots.burst_over_link(ax, rows, {}),
 ]
 
 

@@ -15,6 +15,9 @@ class Config:
     SESSION_COOKIE_NAME = "chatlab"
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 64 * 1024  # request body bytes; larger → 413 too_large
+    MAX_HEADER_BYTES = 16 * 1024  # a request's line and headers together; larger → 431
+    REQUEST_TIMEOUT = 10.0  # seconds for a request to arrive in full, from its first byte
+    KEEPALIVE_TIMEOUT = 30.0  # seconds a connection may idle between requests
 
     LONG_POLL_TIMEOUT = 25.0
     LONG_POLL_MAX = 60.0

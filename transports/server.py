@@ -6,6 +6,7 @@
 - The access log line is formatted only when there is an access log.
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
+- Requests are read under deadlines and bounds, with strict framing (`http_reading`).
 - A WebSocket upgrade runs the app *before* the 101 is sent: the app authenticates as for
   any request, and only then calls `environ["chatlab.accept_websocket"]()`.
 """
@@ -23,12 +24,13 @@ from geventwebsocket.handler import WebSocketHandler
 
 from lab.process_usage import raise_file_limit
 
+from .http_reading import GuardedReading, RequestLimits
 from .live import housekeeping
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
 
 
-class ChatlabHandler(OneWriteHandler, WebSocketHandler):
+class ChatlabHandler(GuardedReading, OneWriteHandler, WebSocketHandler):
     upgraded = False
 
     def __init__(self, sock: socket.socket, address: Any, server: WSGIServer, rfile=None) -> None:
@@ -153,6 +155,7 @@ def serve(
         log=sys.stderr if access_log else None,
     )
     server.stop_timeout = 2
+    server.request_limits = RequestLimits.from_config(app.config)
     state, config = app.extensions["chatlab"], app.config
     keeper = gevent.spawn(
         housekeeping,

@@ -8,6 +8,7 @@ from chat_core import Message, Transport
 from wire import sse
 
 from .auth import streaming
+from .hangup import watch_for_hangup
 from .outbox import Outbox
 from .state import state
 
@@ -41,7 +42,7 @@ def stream() -> Response:
         send_queue=int(config["SEND_QUEUE"]),
         batch_size=int(config["WRITE_BATCH"]),
     )
-    events = _events(outbox, float(config["SSE_PING"]))
+    events = _events(outbox, float(config["SSE_PING"]), request.environ.get("chatlab.socket"))
     return Response(
         events,
         mimetype="text/event-stream",
@@ -49,9 +50,11 @@ def stream() -> Response:
     )
 
 
-def _events(outbox: Outbox, ping_every: float) -> Iterator[bytes]:
-    """Each yield is one socket write by the server; the generator resumes once it is done."""
+def _events(outbox: Outbox, ping_every: float, sock: object | None) -> Iterator[bytes]:
+    """Each yield is one socket write by the server; the generator resumes once it is done.
+    The stream ends as soon as its client has gone (`hangup`), not at the next failed write."""
     outbox.open()
+    unwatch = watch_for_hangup(sock, lambda: _gone(outbox)) if sock is not None else None
     try:
         with outbox.writing():
             yield _OPENING
@@ -73,4 +76,11 @@ def _events(outbox: Outbox, ping_every: float) -> Iterator[bytes]:
                 with outbox.writing():
                     yield _PING
     finally:
+        if unwatch is not None:
+            unwatch()
         outbox.close()
+
+
+def _gone(outbox: Outbox) -> None:
+    outbox.live.abort()
+    outbox.wakeup.set()

@@ -1,5 +1,6 @@
 """One chat client per transport, all with the same shape (see `base.ChatClient`)."""
 
+from .base import SENDS_IN_FLIGHT as SENDS_IN_FLIGHT
 from .base import ChatClient as ChatClient
 from .base import ClientSettings as ClientSettings
 from .base import Inbox as Inbox

@@ -17,6 +17,9 @@ import gevent
 # fire(request_type, name, response_time_ms, response_length, exception)
 Fire = Callable[[str, str, float | None, int, BaseException | None], None]
 
+# Sends a client keeps in flight at once (a burst's): the connections a browser opens to one
+# host. Over a link with a round trip, one at a time would pace a burst at one message per RTT.
+SENDS_IN_FLIGHT = 6
 BACKOFF_FIRST = 0.25  # seconds before the first reconnect attempt; doubles up to the last
 BACKOFF_LAST = 2.0
 
@@ -44,6 +47,7 @@ class ClientSettings:
     poll_interval: float
     long_poll_timeout: float
     drop_every: float  # cut the receiving connection about this often (0: never)
+    new_connection_per_request: bool = False  # HTTP: a fresh TCP connection per receive request
     request_timeout: float = 20.0
 
 

@@ -1,9 +1,12 @@
 """The three HTTP transports: short polling, long polling and Server-Sent Events.
 
-Each user holds two keep-alive connections, as a browser tab does: one for API calls (login,
-join, sends) and one for receiving. geventhttpclient is used because it sends exactly the
-headers it is given (the header profiles are part of what is measured) and costs the load
-generator little CPU per request.
+Each user holds two keep-alive channels, as a browser tab does: one for API calls (login,
+join, sends; up to `SENDS_IN_FLIGHT` connections when a burst keeps several sends in flight)
+and one for receiving. With `new_connection_per_request` the receiving channel opens a new TCP
+connection for every request and closes it once the answer is read, as HTTP/1.0 polling did:
+over an emulated link each such request pays the handshake's round trip. geventhttpclient is
+used because it sends exactly the headers it is given (the header profiles are part of what
+is measured) and costs the load generator little CPU per request.
 """
 
 import json
@@ -19,7 +22,15 @@ from geventhttpclient.url import URL
 from chat_core import Transport
 from wire import sse
 
-from .base import ChatClient, ClientSettings, Fire, Inbox, SendFailed, SetupFailed
+from .base import (
+    SENDS_IN_FLIGHT,
+    ChatClient,
+    ClientSettings,
+    Fire,
+    Inbox,
+    SendFailed,
+    SetupFailed,
+)
 from .connection_hook import on_connect
 from .headers import http_headers
 
@@ -31,12 +42,17 @@ class HttpError(Exception):
 
 
 class HttpChannel:
-    """One keep-alive HTTP/1.1 connection; every request is reported to Locust."""
+    """Keep-alive HTTP/1.1 connections to one server (`concurrency` of them at most); every
+    request is reported to Locust. With `fresh`, each request's connection is closed once its
+    answer is read, so the next request opens a new one."""
 
-    def __init__(self, base_url: str, fire: Fire, network_timeout: float) -> None:
+    def __init__(self, base_url: str, fire: Fire, network_timeout: float, concurrency: int = 1,
+                 fresh: bool = False) -> None:  # fmt: skip
         url = URL(base_url)
         self.fire = fire
-        self.client = HTTPClient(url.host, url.port, concurrency=1, connection_timeout=10,
+        self.fresh = fresh
+        self.client = HTTPClient(url.host, url.port, concurrency=concurrency,
+                                 connection_timeout=10,
                                  network_timeout=network_timeout)  # fmt: skip
         del self.client.default_headers["User-Agent"]  # the profile decides every header
         self.sock: socket.socket | None = None
@@ -59,6 +75,7 @@ class HttpChannel:
             self._failed(method, name, started, cuts, error)
             raise
         elapsed = (time.perf_counter() - started) * 1000
+        self.request_done()
         status = response.status_code
         if not 200 <= status < 300:
             failure = HttpError(status, data)
@@ -82,6 +99,13 @@ class HttpChannel:
             raise failure
         self.fire("GET", name, elapsed, 0, None)
         return response
+
+    def request_done(self) -> None:
+        """A request's answer is read: with `fresh`, close its connection (the pool drops a
+        closed socket and connects anew for the next request)."""
+        if self.fresh and self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
     def _failed(self, method: str, name: str, started: float, cuts: int,
                 error: Exception) -> None:  # fmt: skip
@@ -128,8 +152,9 @@ class HttpChatClient(ChatClient):
     def __init__(self, name: str, settings: ClientSettings, fire: Fire, inbox: Inbox) -> None:
         super().__init__(name, settings, fire, inbox)
         self.origin = settings.base_url.rstrip("/")
-        self.api = HttpChannel(self.origin, fire, settings.request_timeout)
-        self.receiving = HttpChannel(self.origin, fire, self._receive_timeout())
+        self.api = HttpChannel(self.origin, fire, settings.request_timeout, SENDS_IN_FLIGHT)
+        self.receiving = HttpChannel(self.origin, fire, self._receive_timeout(),
+                                     fresh=settings.new_connection_per_request)  # fmt: skip
         self._sends = 0
 
     def _receive_timeout(self) -> float:
@@ -249,6 +274,7 @@ class SseClient(HttpChatClient):
             self._read_events(response)
         finally:
             response.release()
+            self.receiving.request_done()
 
     def _read_events(self, response: Any) -> None:
         events = sse.EventParser()

@@ -26,7 +26,8 @@ for a repeat). Every request is reported to Locust: the HTTP ones by their chann
 WebSocket connect, and every join and send timed from its emit to its ack.
 
 Wire bytes are counted at the client: each socket's TCP_INFO (lab.wire_bytes) as it closes,
-into `CLIENT_WIRE`, the process's tally.
+into `CLIENT_WIRE`, the process's tally, which can also be read at any moment (the sockets
+still open included) for a measurement window.
 """
 
 import itertools
@@ -72,6 +73,25 @@ class WireTally:
     sockets: int = 0
     uncounted: int = 0  # sockets whose counts could not be read before they closed
     _counted: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False)
+    _open: weakref.WeakSet = field(default_factory=weakref.WeakSet, repr=False)
+
+    def opened(self, sock: socket.socket) -> None:
+        """A socket to count while it is open (`reading`), and as it closes (`add`)."""
+        self._open.add(sock)
+
+    def reading(self) -> dict[str, int]:
+        """The bytes so far: the closed sockets' and the open ones' counts now. Two readings
+        apart, every socket is in both (by its count then, or its final one), so their
+        difference is what crossed between them."""
+        bytes_in, bytes_out = self.bytes_in, self.bytes_out
+        for sock in list(self._open):
+            if sock in self._counted:
+                continue
+            count = read_wire_count(sock)
+            if count is not None:
+                bytes_in += count.bytes_in
+                bytes_out += count.bytes_out
+        return {"bytes_in": bytes_in, "bytes_out": bytes_out}
 
     def add(self, sock: socket.socket | None) -> None:
         """Count a socket that is about to close (once, however often it is named)."""
@@ -93,6 +113,7 @@ class WireTally:
     def reset(self) -> None:
         self.bytes_in = self.bytes_out = self.sockets = self.uncounted = 0
         self._counted = weakref.WeakSet()
+        self._open = weakref.WeakSet()
 
 
 CLIENT_WIRE = WireTally()
@@ -100,6 +121,10 @@ CLIENT_WIRE = WireTally()
 
 class _CountedSocket(gevent.socket.socket):
     """A client socket that is tallied just before it closes, whoever closes it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        CLIENT_WIRE.opened(self)
 
     def close(self) -> None:
         CLIENT_WIRE.add(self)
@@ -346,6 +371,7 @@ class SocketIOWebSocketClient(SocketIOClient):
         self.fire("WS", f"{self.transport} connect", (time.perf_counter() - started) * 1000, 0,
                   None)  # fmt: skip
         ws.settimeout(None)  # a quiet room is not a dead connection
+        CLIENT_WIRE.opened(ws.sock)
         self.ws = ws
         link = self._link = (ws.sock, Endpoint(Role.CLIENT, _MAX_MESSAGE))
         try:

@@ -10,6 +10,8 @@ from lab.results import RunRow
 from ..sweep import Sweep
 from .cost import cpu_per_message, memory_per_connection
 from .latency import latency_cdf, latency_vs_users, poll_interval_tradeoff
+from .network import burst_over_link, latency_vs_rtt
+from .peers import peer_cpu, users_per_core
 from .style import Notes
 from .wire import requests_and_empty_polls, wire_bytes_per_message
 
@@ -20,6 +22,7 @@ class PlotSpec:
     title: str
     draw: Callable[[Axes, Sweep], Notes]
     size: tuple[float, float] = (8.0, 5.0)
+    shown: Callable[[Sweep], bool] = lambda sweep: True  # drawn for this sweep?
 
 
 WIDE = (10.5, 5.0)  # plots with their legend beside the axes
@@ -45,4 +48,14 @@ PLOTS: tuple[PlotSpec, ...] = (
              _from_rows(memory_per_connection)),
     PlotSpec("poll_interval", "Short polling's poll-interval trade-off",
              _from_rows(poll_interval_tradeoff)),
+    PlotSpec("latency_vs_rtt", "Delivery latency against the network's round trip",
+             _from_rows(latency_vs_rtt), WIDE),
+    PlotSpec("burst_over_link", "Long polling under bursts over a network: one to three transits",
+             lambda ax, sweep: burst_over_link(ax, sweep.rows, sweep.from_server), WIDE),
+    PlotSpec("peer_cpu", "Server CPU per delivered message: chatlab vs Flask-SocketIO",
+             _from_rows(peer_cpu), WIDE),
+    # only where the sweep made capacity runs (a quick sweep's report says what it leaves out)
+    PlotSpec("users_per_core", "Capacity: users per server core, per transport",
+             lambda ax, sweep: users_per_core(ax, sweep.capacity), WIDE,
+             shown=lambda sweep: bool(sweep.capacity)),
 )  # fmt: skip

@@ -63,7 +63,7 @@ def cpu_per_message(ax: Axes, rows: Sequence[RunRow], workload: str = "chat") ->
         return notes
     if not baseline:
         notes.append(
-            "No bare-broadcast baseline: run `chatlab bench` (default preset) to draw a bare "
+            "No bare-broadcast baseline: run `chatlab bench --quick` to draw a bare "
             "gevent WebSocket broadcast loop under the same load."
         )
     ax.set_ylim(bottom=0)
@@ -131,15 +131,19 @@ def memory_per_connection(ax: Axes, rows: Sequence[RunRow]) -> Notes:
     ax.set_title("Memory per open connection" + (", idle workload" if idle else ""))
     if not idle:
         notes.append(
-            "No `idle` runs: run `chatlab bench` (default preset) for memory per connection"
-            + (" (drawn from the other workloads meanwhile)." if measured else ".")
+            "Drawn from the runs with traffic: the resident memory the server grew by, over the "
+            "connections open at the end. Runs of the `idle` workload hold connections with "
+            "nothing sent and isolate it: `chatlab bench --workload idle --users 1000`."
+            if measured
+            else "No `idle` runs: `chatlab bench --workload idle --users 1000` measures memory "
+            "per connection."
         )
     if not measured:
         say_missing(
             ax,
             notes,
             "No run measured memory per open connection: run "
-            "`chatlab bench` (default preset) for the idle rows.",
+            "`chatlab bench --workload idle --users 1000` for the idle rows.",
         )
         return notes
     workload = idle[0].workload if idle else measured[0].workload

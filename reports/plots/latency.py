@@ -242,8 +242,7 @@ def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
         say_missing(
             ax,
             notes,
-            "No short-polling runs: run `chatlab bench` (default preset) "
-            "for the poll-interval sweep.",
+            "No short-polling runs: run `chatlab bench --quick` for the poll-interval sweep.",
         )
         return notes
     # the workload, profile and user count with the most distinct intervals
@@ -267,7 +266,7 @@ def poll_interval_tradeoff(ax: Axes, rows: Sequence[RunRow]) -> Notes:
             ax,
             notes,
             f"Only one poll interval ({intervals[0]:g} s) was run: run "
-            "`chatlab bench` (default preset) for the poll-interval sweep.",
+            "`chatlab bench --quick` for the poll-interval sweep.",
         )
     transit = theory.transit_ms(where(rows, workload=workload, header_profile=profile), users)
     xs = [r.wire_bytes_per_msg for r in runs]

@@ -54,7 +54,7 @@ def wire_bytes_per_message(ax: Axes, rows: Sequence[RunRow], workload: str | Non
     if workload != "ticker":
         notes.append(
             "No `ticker` runs (one small message a second, the header argument's case): "
-            "drawn from the chat workload. Run `chatlab bench` (default preset) for them."
+            "drawn from the chat workload. Run `chatlab bench --quick` for them."
         )
     groups: list[tuple[str, str, RunRow]] = []
     for profile in [p for p in PROFILES if where(chosen, header_profile=p)]:
