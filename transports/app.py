@@ -1,4 +1,5 @@
-"""The Flask app factory: one app, one blueprint per transport, the shared API, the pages."""
+"""The Flask app factory: one app, one blueprint per transport, the shared API, the pages,
+and in front of Flask the gateway that serves the polling endpoints (transports.gateway)."""
 
 import secrets
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from .backends import make_chat
 from .config import Config
 from .cookie_sessions import CookieSessionsWhenUsed
 from .errors import register_error_handlers
+from .gateway import TransportGateway
 from .gevent_waiting import GeventWaiting
 from .language import init_language
 from .metrics import API, COUNTED
@@ -49,6 +51,7 @@ def create_app(config: object | dict[str, Any] | None = None) -> Flask:
     app.before_request(_before_request)
     for module in (api, short_poll, long_poll, sse, websocket, observability, pages):
         app.register_blueprint(module.bp)
+    app.wsgi_app = TransportGateway(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

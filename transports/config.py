@@ -23,8 +23,10 @@ class Config:
     LONG_POLL_MAX = 60.0
     SSE_PING = 15.0  # seconds between `: ping` comments
     MAX_FRAME = 64 * 1024  # bytes in one incoming WebSocket message, all fragments together
+    MAX_FRAGMENTS = 1024  # frames one incoming WebSocket message may come in
     WS_ECHO = False  # /ws/echo, which sends every message back, for conformance suites
     SEND_QUEUE = 1000  # messages a WebSocket or SSE consumer may fall behind before it is closed
+    REPLY_QUEUE = 256  # replies (pongs, acks, errors) a WebSocket client may leave unread
     WRITE_BATCH = 200  # messages written to a socket in one go at most
     CLOSE_TIMEOUT = 2.0  # seconds to wait for a client's close frame
     HOUSEKEEPING_INTERVAL = 1.0  # seconds between checks for stalled writers and idle sessions

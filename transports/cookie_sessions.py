@@ -19,3 +19,10 @@ class CookieSessionsWhenUsed(SecureCookieSessionInterface):
         ):
             return self.session_class()
         return super().open_session(app, request)
+
+
+def cookie_token(app: Flask, environ: dict) -> str | None:
+    """The token in a request's signed session cookie, read exactly as Flask reads it, for
+    the requests served in front of Flask (transports.gateway)."""
+    session = app.session_interface.open_session(app, app.request_class(environ))
+    return None if session is None else session.get("token")

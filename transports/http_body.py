@@ -13,7 +13,11 @@ JSON = "application/json"
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object; bad_json if it does not parse, bad_request if not an object."""
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 too_large
+    return json_object(request.get_data(cache=True))  # over MAX_CONTENT_LENGTH: 413 too_large
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body's JSON object, for Flask's views and the gateway (transports.gateway)."""
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

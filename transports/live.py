@@ -2,7 +2,9 @@
 
 A consumer that reads too slowly is closed by its own writer once its send queue is full.
 A consumer that stops reading altogether leaves its writer blocked inside a socket write, where
-it cannot check anything: the housekeeping loop finds such writers and shuts their sockets.
+it cannot check anything: the housekeeping loop finds such writers and shuts their sockets —
+those with more messages waiting than the send queue holds, with more replies (pongs, acks,
+errors) unsent than a WebSocket may leave unread, or with their close frame still unsent.
 """
 
 import socket
@@ -23,6 +25,9 @@ class LiveConnection:
     cursor: int
     writing_since: float = 0.0  # when the current socket write began; 0 when not writing
     aborted: bool = False
+    unsent_replies: int = 0  # replies (pongs, acks, errors) written to no socket yet
+    reply_queue: int = 0  # how many may wait unsent (0: this connection sends no replies)
+    closing: bool = False  # its close frame is on its way
 
     def abort(self) -> None:
         """Cut the connection; a writer blocked on it wakes with an error."""
@@ -45,14 +50,19 @@ class LiveConnections:
         self.connections.discard(connection)
 
     def abort_stalled(self, chat: Chat, send_queue: int, stalled_after: float) -> int:
-        """Abort writers blocked longer than `stalled_after` with a full send queue."""
+        """Abort writers blocked longer than `stalled_after` with a full send or reply queue,
+        or with their close frame unsent."""
         now = time.monotonic()
         stalled = [
             c
             for c in self.connections
             if c.writing_since
             and now - c.writing_since > stalled_after
-            and chat.backlog(c.session, c.cursor) > send_queue
+            and (
+                c.closing
+                or c.unsent_replies > c.reply_queue > 0
+                or chat.backlog(c.session, c.cursor) > send_queue
+            )
         ]
         for connection in stalled:
             connection.abort()

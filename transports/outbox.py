@@ -27,14 +27,16 @@ class Outbox:
         sock: object | None,
         send_queue: int,
         batch_size: int,
+        wakeup: Event | None = None,
     ) -> None:
+        """`wakeup`: what the stream sets when it grows (default: an event to wait on)."""
         self.chat = server.chat
         self.session = session
         self.cursor = cursor
         self.send_queue = send_queue
         self.batch_size = batch_size
         self.counters = server.metrics.transports[transport]
-        self.wakeup: Event = server.chat_waiting.event()
+        self.wakeup: Event = server.chat_waiting.event() if wakeup is None else wakeup
         self.live = LiveConnection(session=session, transport=transport, sock=sock, cursor=cursor)
         self._server = server
         self._meter = meter

@@ -3,6 +3,7 @@
 - Every accepted socket gets TCP_NODELAY: pywsgi never sets it, and Nagle's algorithm
   against delayed ACKs adds ~40 ms to small messages.
 - A response's headers and first body bytes go out in one write (`pywsgi_one_write`).
+- The access log line is formatted only when there is an access log.
 - Every connection carries a meter that charges its bytes (TCP_INFO) to each request's
   transport.
 - Requests are read under deadlines and bounds, with strict framing (`http_reading`).
@@ -37,6 +38,12 @@ class ChatlabHandler(GuardedReading, OneWriteHandler, WebSocketHandler):
         super().__init__(sock, address, server, rfile)
         self.meter = ConnectionMeter(sock)
 
+    def log_request(self) -> None:
+        # gevent-websocket's log_request formats every request for a logger that prints
+        # nothing; pywsgi's writes to the server's log, which is there only with --access-log
+        if self.server.access_log:
+            WSGIHandler.log_request(self)
+
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
         environ["chatlab.meter"] = self.meter
@@ -65,7 +72,9 @@ class ChatlabHandler(GuardedReading, OneWriteHandler, WebSocketHandler):
         self.write(b"")
         self.upgraded = True
         self.environ["wsgi.websocket"] = None  # frames are chatlab's own, not gevent-websocket's
-        return self._buffered_input(), self.socket
+        early = self._buffered_input()
+        self.rfile.close()  # its buffer (8 KiB) would be held for the connection's life
+        return early, self.socket
 
     def _buffered_input(self) -> bytes:
         # read1 returns what rfile holds, or else makes one socket read; with a zero timeout
@@ -97,6 +106,10 @@ def _discard(data: bytes) -> None:
 
 
 class ChatlabServer(WSGIServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_log = kwargs.get("log", "default") is not None  # pywsgi logs by default
+
     def handle(self, sock: socket.socket, address: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle(sock, address)

@@ -6,6 +6,7 @@ from flask import current_app
 
 from chat_core import Chat, Waiting
 
+from .deliveries import Deliveries
 from .live import LiveConnections
 from .metrics import Metrics
 
@@ -16,6 +17,7 @@ class ServerState:
     chat_waiting: Waiting
     metrics: Metrics = field(default_factory=Metrics)
     live: LiveConnections = field(default_factory=LiveConnections)
+    deliveries: Deliveries = field(default_factory=Deliveries)  # to WebSockets
 
 
 def state() -> ServerState:

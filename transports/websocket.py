@@ -2,9 +2,27 @@
 
 gevent-websocket does the handshake; every frame goes through the codec of
 `wire.websocket`. The view's own greenlet reads: it feeds each read to the connection's
-endpoint and handles the events that come out. A second greenlet is the only one that ever
-writes to the socket. Replies (acks, errors, joined, pongs) go through the writer's queue, so
-frames can never interleave, and a client that stops reading blocks nobody but its writer.
+endpoint and handles the events that come out, and is the connection's only greenlet while
+nothing waits to be written (an idle connection needs no writer). Messages are written by the
+server's delivery greenlet (transports.deliveries), replies (acks, errors, joined, pongs) by
+the reader, both through the connection's `SocketWriter` (transports.socket_writer): a send
+that never waits, and what the kernel does not take queued for a drainer greenlet that lives
+only until the queue is empty. Only one greenlet is ever inside a write to a socket, frames
+never interleave, and a client that stops reading blocks nobody.
+
+Bounds on what one client can make the server do (docs/PROTOCOL.md): `REPLY_QUEUE` replies
+waiting unsent (a client that sends pings and never reads its pongs is closed with 1008),
+`MAX_FRAGMENTS` frames in one message (1008), and fair turns: a connection with much input
+buffered yields to the others after every `_FAIR_FRAMES` frames, and feeds the codec at most
+`_FAIR_BYTES` at a time, since gevent's recv returns buffered bytes without yielding.
+
+Measured in the room of 100 (a message a second each; µs of server CPU per delivered message,
+server alone on core 0, Locust on core 1, alternating runs on the shared lab machine): a
+writer greenlet per connection woken for every message, 19.6-25.0; this design 13.9-17.6,
+against the bare broadcast loop's 14.0-15.8 and Flask-SocketIO's 34.3-37.7. Idle
+WebSockets, resident memory each (10,000 in one process, `chatlab bench --workload idle`):
+43.8 KiB with the writer greenlet, 24.7 KiB with none (and no Flask request context held,
+and pywsgi's read buffer let go).
 
 `GET /ws/echo` (off unless the WS_ECHO setting is on) sends every message back as it came,
 for conformance suites: the same handshake checks, codec and limits.
@@ -15,12 +33,10 @@ import binascii
 import json
 import logging
 import socket
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import gevent
-import gevent.event
 from flask import Blueprint, Response, current_app, g, request
 
 from chat_core import ChatError, ErrorCode, Message, Session, Transport
@@ -40,7 +56,9 @@ from wire.websocket import (
 )
 
 from .auth import streaming
+from .deliveries import Due
 from .outbox import Outbox
+from .socket_writer import SocketWriter
 from .state import ServerState, state
 
 bp = Blueprint(Transport.WEBSOCKET, __name__)
@@ -48,6 +66,11 @@ log = logging.getLogger(__name__)
 
 _READ_SIZE = 65536
 _LINGER_BYTES = 16 * 1024 * 1024  # read and dropped at most while waiting for a peer to close
+# A turn: at most 16 frames handled, and at most 4 KiB parsed (~680 empty frames, ~0.7 ms
+# here), before the reader lets other greenlets run.
+_FAIR_FRAMES = 16
+_FAIR_BYTES = 4096
+_DELIVERY_ROUNDS = 4  # batches one delivery writes before the other connections' turn
 
 
 def ws_message_frame(message: Message) -> bytes:
@@ -69,52 +92,63 @@ def handshake_problem(environ: dict[str, Any]) -> str | None:
     return None
 
 
-def checked_upgrade() -> Callable[[], tuple[bytes, socket.socket]]:
+def checked_upgrade(environ: Mapping[str, Any]) -> Callable[[], tuple[bytes, socket.socket]]:
     """The upgrade request's checks; returns what sends the 101, to call once the view's
     own checks have passed too."""
-    accept = request.environ.get("chatlab.accept_websocket")
+    accept = environ.get("chatlab.accept_websocket")
     if accept is None:
         raise ChatError(
             ErrorCode.UNAVAILABLE,
             "WebSockets need chatlab's own server (chatlab serve); this one cannot upgrade.",
         )
-    problem = handshake_problem(request.environ)
+    problem = handshake_problem(environ)
     if problem is not None:
         raise ChatError(ErrorCode.BAD_REQUEST, problem)
     return accept
 
 
-def server_endpoint() -> Endpoint:
-    return Endpoint(Role.SERVER, max_message=int(current_app.config["MAX_FRAME"]))
+def server_endpoint(config: Mapping[str, Any]) -> Endpoint:
+    return Endpoint(Role.SERVER, int(config["MAX_FRAME"]), int(config["MAX_FRAGMENTS"]))
+
+
+def serve(server: ServerState, config: Mapping[str, Any], session: Session,
+          query: Mapping[str, str], environ: Mapping[str, Any]) -> None:  # fmt: skip
+    """Check the upgrade, send the 101, and serve the connection until it closes: for the
+    gateway (transports.gateway), which serves `GET /ws` with `Upgrade: websocket` in front
+    of Flask, and for the Flask view. ChatError: refused before the 101."""
+    accept = checked_upgrade(environ)
+    cursor = server.chat.cursor(query.get("since"))
+    early, sock = accept()  # the 101 is sent only now, after every check passed
+    outbox = Outbox(
+        server,
+        session,
+        Transport.WEBSOCKET,
+        cursor=cursor,
+        meter=environ.get("chatlab.meter"),
+        sock=sock,
+        send_queue=int(config["SEND_QUEUE"]),
+        batch_size=int(config["WRITE_BATCH"]),
+        wakeup=Due(server.deliveries),
+    )
+    connection = WebSocketConnection(
+        server,
+        session,
+        outbox,
+        server_endpoint(config),
+        early,
+        sock,
+        float(config["CLOSE_TIMEOUT"]),
+        int(config["REPLY_QUEUE"]),
+    )
+    connection.run()
 
 
 @bp.route("/ws", websocket=True)
 @streaming
 def websocket() -> Response:
-    accept = checked_upgrade()
-    server, config = state(), current_app.config
-    cursor = server.chat.cursor(request.args.get("since"))
-    early, sock = accept()  # the 101 is sent only now, after every check passed
-    outbox = Outbox(
-        server,
-        g.chat_session,
-        Transport.WEBSOCKET,
-        cursor=cursor,
-        meter=request.environ.get("chatlab.meter"),
-        sock=sock,
-        send_queue=int(config["SEND_QUEUE"]),
-        batch_size=int(config["WRITE_BATCH"]),
-    )
-    connection = WebSocketConnection(
-        server,
-        g.chat_session,
-        outbox,
-        server_endpoint(),
-        early,
-        sock,
-        float(config["CLOSE_TIMEOUT"]),
-    )
-    connection.run()
+    """Served by the gateway but under servers that cannot upgrade (503) and for requests
+    that do not ask to (400, from Werkzeug's router)."""
+    serve(state(), current_app.config, g.chat_session, request.args, request.environ)
     return Response(status=200)  # never sent: the connection was a WebSocket
 
 
@@ -125,8 +159,8 @@ def echo() -> Response:
         raise ChatError(
             ErrorCode.NOT_FOUND, "The echo service is off (CHATLAB_WS_ECHO=true turns it on)."
         )
-    accept = checked_upgrade()
-    endpoint = server_endpoint()
+    accept = checked_upgrade(request.environ)
+    endpoint = server_endpoint(current_app.config)
     early, sock = accept()
     EchoConnection(endpoint, early, sock, float(current_app.config["CLOSE_TIMEOUT"])).run()
     return Response(status=200)
@@ -179,12 +213,16 @@ class EchoConnection:
         endpoint = self.endpoint
         try:
             for data in incoming(self.early, self.sock):
-                answers = b"".join(self._answer(event) for event in endpoint.receive(data))
-                if answers:
-                    self.sock.sendall(answers)
-                if not endpoint.reading:
-                    linger(self.sock, self.close_timeout)
-                    return
+                for start in range(0, len(data), _FAIR_BYTES):
+                    if start:
+                        gevent.sleep(0)  # a turn for the others between slices of one read
+                    piece = data[start : start + _FAIR_BYTES]
+                    answers = b"".join(self._answer(event) for event in endpoint.receive(piece))
+                    if answers:
+                        self.sock.sendall(answers)
+                    if not endpoint.reading:
+                        linger(self.sock, self.close_timeout)
+                        return
         except OSError:
             return
 
@@ -205,6 +243,11 @@ class EchoConnection:
 
 
 class WebSocketConnection:
+    """One chat WebSocket: the view's greenlet reads, and nothing else runs for it while it is
+    idle. Its messages are delivered by the server's delivery greenlet (`deliver`) and its
+    replies by the reader, each through the connection's `SocketWriter`, the only way to its
+    socket; a drainer greenlet exists only while the socket is full."""
+
     def __init__(
         self,
         server: ServerState,
@@ -214,6 +257,7 @@ class WebSocketConnection:
         early: bytes,
         sock: socket.socket,
         close_timeout: float,
+        reply_queue: int,
     ) -> None:
         self.chat = server.chat
         self.session = session
@@ -222,34 +266,56 @@ class WebSocketConnection:
         self.early = early
         self.sock = sock
         self.close_timeout = close_timeout
-        self.replies: deque[bytes] = deque()
-        self.close_wanted: tuple[int, str] | None = None  # a close frame the writer must send
-        self.reader_done = gevent.event.Event()
+        self.reply_queue = reply_queue
+        self.live = outbox.live
+        self.live.reply_queue = reply_queue
+        self.writer = SocketWriter(sock, self.live, self._refill)
+        self.reading = True  # False once the server stops taking the client's frames
+        self.taking = False  # a batch is being read from the stream
+        self.more = False  # the last batch taken left messages behind
+        self.close_timer: Any = None  # cuts the connection if the client never answers our close
+        wakeup = outbox.wakeup
+        assert isinstance(wakeup, Due), "a WebSocket's stream is delivered, not waited on"
+        wakeup.connection = self
 
     def run(self) -> None:
         self.outbox.open()
-        writer = gevent.spawn(self._write_loop)
         try:
+            self.deliver()  # what waits already, from the cursor the client asked for
             self._read_loop()
+        except OSError:
+            pass
         finally:
-            self.reader_done.set()
-            if self.close_wanted is not None or self.endpoint.close_sent:
-                writer.join(self.close_timeout)
-                linger(self.sock, self.close_timeout)
-            writer.kill()
-            self.outbox.close()
+            try:
+                if self.endpoint.close_sent:
+                    self._finish_close()
+            finally:
+                if self.close_timer is not None:
+                    self.close_timer.close()
+                self.writer.stop()
+                self.outbox.close()
 
     # -- reading (this greenlet) ------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        endpoint = self.endpoint
+        endpoint, handle = self.endpoint, self._handle
+        handled = 0
         for data in incoming(self.early, self.sock):
-            for event in endpoint.receive(data):
-                self._handle(event)
-            if not endpoint.reading:
-                return
+            for start in range(0, len(data), _FAIR_BYTES):
+                for event in endpoint.receive(data[start : start + _FAIR_BYTES]):
+                    handle(event)
+                    handled += 1
+                if not (endpoint.reading and self.reading):
+                    return
+                if handled >= _FAIR_FRAMES:
+                    # bytes may be waiting still, and gevent's recv would return them without
+                    # yielding: let the others run before this connection takes more turns
+                    handled = 0
+                    gevent.sleep(0)
 
     def _handle(self, event: Event) -> None:
+        if self.endpoint.close_sent and not isinstance(event, Close | Violation):
+            return  # after our close frame only the client's close matters
         match event:
             case TextMessage(data):
                 self._handle_text(data)
@@ -259,9 +325,9 @@ class WebSocketConnection:
                 self._reply(self.endpoint.pong(data))
             case Close():
                 if not self.endpoint.close_sent:  # else it answers ours
-                    self._want_close(event.answer_code, "")
+                    self._close(event.answer_code, "", drop_replies=False)
             case Violation(code, reason):
-                self._want_close(code, reason)
+                self._close(code, reason)
 
     def _handle_text(self, payload: bytes) -> None:
         try:
@@ -293,8 +359,10 @@ class WebSocketConnection:
         )
 
     def _reply(self, data: bytes) -> None:
-        self.replies.append(data)
-        self.outbox.wakeup.set()
+        self.writer.write(data, reply=True)
+        if self.writer.unsent_replies > self.reply_queue:
+            self.reading = False
+            self._close(CloseCode.POLICY_VIOLATION, "replies are not being read")
 
     def _reply_json(self, body: dict[str, Any]) -> None:
         self._reply(self.endpoint.send_text(dumps(body)))
@@ -305,80 +373,96 @@ class WebSocketConnection:
             body["cid"] = cid
         self._reply_json(body)
 
-    def _want_close(self, code: int, reason: str) -> None:
-        self.close_wanted = (code, reason)
-        self.outbox.wakeup.set()
+    # -- closing ----------------------------------------------------------------------------
 
-    # -- writing (the writer greenlet, the only one that writes) ---------------------------
+    def _close(self, code: int, reason: str, drop_replies: bool = True) -> None:
+        """The reader closes (the client's close answered, a violation, unread replies):
+        the close frame goes behind what is being written, unsent replies dropped first
+        unless the client asked for the close itself."""
+        if self.endpoint.close_sent:
+            return  # ours is on its way already
+        if drop_replies:
+            self.writer.drop_unsent_replies()
+        self.writer.write(self._close_frame(code, reason))
 
-    def _write(self, data: bytes) -> bool:
-        """Put all of `data` on the socket; whether it had to wait for room (letting other
-        greenlets run). gevent's sendall asks the kernel for the buffer size on every call
-        (3.8 µs a 300-byte write here, against 1.0 µs for one send), so one send that never
-        waits is tried first: it takes everything when the client keeps up."""
-        try:
-            sent = self.sock.send(data, 0, timeout=0.0)  # gevent's send: 0.0 never waits
-        except BlockingIOError:
-            sent = 0
-        if sent == len(data):
-            return False
-        with self.outbox.writing():
-            self.sock.sendall(memoryview(data)[sent:])
-        return True
+    def _close_frame(self, code: int, reason: str) -> bytes:
+        """Our close frame, to write behind what is being written; if the client has not
+        closed too within CLOSE_TIMEOUT, the connection is cut."""
+        self.live.closing = True
+        self.close_timer = gevent.get_hub().loop.timer(self.close_timeout)
+        self.close_timer.start(self.live.abort)
+        return self.endpoint.close(code, reason)
 
-    def _write_loop(self) -> None:
-        try:
-            self._write_until_closed()
-        except ChatError as error:  # the chat's shared store is unreachable
-            self._close_refused(error)
-        except OSError:
-            self.outbox.live.abort()  # the peer is gone; wake the reader too
-        except Exception:
-            log.exception("WebSocket writer failed")
-            self.outbox.live.abort()
-
-    def _write_until_closed(self) -> None:
-        outbox, replies, endpoint = self.outbox, self.replies, self.endpoint
-        while True:
-            batch = outbox.next_batch()
-            frames = list(replies)
-            replies.clear()
-            if self.close_wanted is not None:
-                self._send_close(frames, *self.close_wanted)
-                return
-            if batch.ended:
-                self._send_close(frames, CloseCode.NORMAL, "session ended")
-                self._await_reader()
-                return
-            if batch.gap_oldest is not None:
-                frames.append(endpoint.send_text(b'{"type":"gap","oldest":%d}' % batch.gap_oldest))
-            frames.extend(m.wire("ws", ws_message_frame) for m in batch.messages)
-            if frames:
-                waited = self._write(b"".join(frames))
-                outbox.handed_over(batch)
-                if outbox.overflowing(batch, waited):
-                    self._send_close([], CloseCode.TRY_AGAIN_LATER, "consumer too slow")
-                    self._await_reader()
+    def _finish_close(self) -> None:
+        """After our close frame: drop what the client still sends while the frame waits to
+        be written, then half-close and linger (`linger`)."""
+        with gevent.Timeout(self.close_timeout, False):
+            dropped = 0
+            while self.writer.busy and dropped < _LINGER_BYTES:
+                chunk = self.sock.recv(_READ_SIZE)
+                if not chunk:
                     return
-                if batch.remaining or replies:
-                    continue
-            outbox.wakeup.wait()
+                dropped += len(chunk)
+        if self.writer.join(0):
+            linger(self.sock, self.close_timeout)
 
-    def _close_refused(self, error: ChatError) -> None:
-        """Say why reading stopped in an error frame, then close with 1013: the client
-        reconnects later from its cursor."""
-        refused = self.endpoint.send_text(dumps({"type": "error", **error.as_dict()}))
+    # -- delivering (the server's delivery greenlet, or the drainer) ------------------------
+
+    def deliver(self) -> None:
+        """The stream grew: write what waits now, unless the drainer has the socket (it
+        takes the stream's news itself once its queue is empty)."""
+        writer = self.writer
+        for _ in range(_DELIVERY_ROUNDS):
+            if writer.busy or self.endpoint.close_sent:
+                return
+            data = self._next_frames(waited=False)
+            if not data:
+                return
+            try:
+                if not writer.write(data) or not self.more:
+                    return
+            except OSError:
+                self.live.abort()  # the peer is gone; the reader wakes and ends the connection
+                return
+        self.outbox.wakeup.set()  # more than a few batches wait: come back after the others
+
+    def _refill(self) -> bytes:
+        """The drainer's queue is empty: the next frames, after a write that waited."""
+        if self.endpoint.close_sent:
+            return b""
+        return self._next_frames(waited=True)
+
+    def _next_frames(self, waited: bool) -> bytes:
+        """The next batch of the stream as frames, the batch handed over; a close frame
+        instead when the session ended, or after it when the client is too far behind.
+        b"" while another greenlet is taking a batch (a backend that waits for its store
+        lets the delivery greenlet and the drainer both ask): it writes what it takes."""
+        if self.taking:
+            return b""
+        outbox, endpoint = self.outbox, self.endpoint
+        self.taking = True
         try:
-            self._send_close([refused], CloseCode.TRY_AGAIN_LATER, str(error.code))
-            self._await_reader()
-        except OSError:
-            self.outbox.live.abort()
-
-    def _send_close(self, frames: list[bytes], code: int, reason: str) -> None:
-        frames.append(self.endpoint.close(code, reason))
-        self._write(b"".join(frames))
-
-    def _await_reader(self) -> None:
-        """After our close frame: give the client time to answer, then cut the connection."""
-        if not self.reader_done.wait(self.close_timeout):
-            self.outbox.live.abort()
+            batch = outbox.next_batch()
+        except ChatError as error:  # a shared store the chat cannot reach: come back later
+            refused = endpoint.send_text(dumps({"type": "error", **error.as_dict()}))
+            return refused + self._close_frame(CloseCode.TRY_AGAIN_LATER, str(error.code))
+        finally:
+            self.taking = False
+        self.more = batch.remaining > 0
+        if batch.ended:
+            return self._close_frame(CloseCode.NORMAL, "session ended")
+        if not batch.messages and batch.gap_oldest is None:
+            return b""
+        messages = batch.messages
+        if len(messages) == 1 and batch.gap_oldest is None:
+            data = messages[0].wire("ws", ws_message_frame)  # a live stream's usual batch
+        else:
+            frames = [m.wire("ws", ws_message_frame) for m in messages]
+            if batch.gap_oldest is not None:
+                gap = b'{"type":"gap","oldest":%d}' % batch.gap_oldest
+                frames.insert(0, endpoint.send_text(gap))
+            data = b"".join(frames)
+        outbox.handed_over(batch)
+        if outbox.overflowing(batch, waited):
+            return data + self._close_frame(CloseCode.TRY_AGAIN_LATER, "consumer too slow")
+        return data

@@ -14,6 +14,8 @@ carrying the code to close with:
   peer may send (RFC 6455 §7.4: 0–999, 1004–1006, 1015, 1016–2999, 5000 and up);
 - 1007: a text message, or a close reason, that is not UTF-8 (fragments are checked as they
   come, so a bad one fails at once);
+- 1008: a message in more than `max_fragments` frames (when bounded), refused from the header
+  of the frame past the bound: an endless stream of empty fragments is closed, not read;
 - 1009: a message over `max_message` bytes, all fragments together, refused from the header
   of the frame that would cross the limit, before any of its payload is kept.
 Header checks happen before the payload is waited for, so a lying header costs nothing.
@@ -193,9 +195,11 @@ class Endpoint:
     """One end of an open WebSocket connection. `receive(data)` returns the events the
     bytes complete; the `send_*` methods, `ping`, `pong` and `close` return bytes to write."""
 
-    def __init__(self, role: Role, max_message: int) -> None:
+    def __init__(self, role: Role, max_message: int, max_fragments: int | None = None) -> None:
+        """`max_fragments`: frames one message may come in (None: any number)."""
         self.role = role
         self.max_message = max_message
+        self.max_fragments = max_fragments
         self.reading = True  # False after a Close or a Violation: later bytes are dropped
         self.close_sent = False
         self._masked = role is Role.SERVER  # incoming frames carry a masking key
@@ -204,6 +208,7 @@ class Endpoint:
         self._message: int | None = None  # opcode of the fragmented message in progress
         self._parts: list[bytes] = []
         self._size = 0  # of the fragments so far
+        self._fragments = 0  # frames of the fragmented message so far
         self._decoder: codecs.IncrementalDecoder | None = None  # for a fragmented text
 
     # -- reading --------------------------------------------------------------------------
@@ -287,6 +292,11 @@ class Endpoint:
             return Violation(CloseCode.PROTOCOL_ERROR, "a continuation of no message")
         if opcode != Opcode.CONTINUATION and self._message is not None:
             return Violation(CloseCode.PROTOCOL_ERROR, "a new message inside a fragmented one")
+        if self.max_fragments is not None and self._fragments >= self.max_fragments:
+            return Violation(
+                CloseCode.POLICY_VIOLATION,
+                f"a message may come in at most {self.max_fragments} fragments",
+            )
         if self._size + length > self.max_message:
             return Violation(
                 CloseCode.MESSAGE_TOO_BIG, f"messages are limited to {self.max_message} bytes"
@@ -317,11 +327,13 @@ class Endpoint:
                 return False
         self._parts.append(payload)
         self._size += len(payload)
+        self._fragments += 1
         if fin:
             data = b"".join(self._parts)
             text = self._message == Opcode.TEXT
             events.append(TextMessage(data) if text else BinaryMessage(data))
             self._message, self._parts, self._size, self._decoder = None, [], 0, None
+            self._fragments = 0
         return True
 
     def _fail(self, events: list[Event], last: Close | Violation) -> list[Event]:
