@@ -26,9 +26,7 @@ class ChatlabWorker(GeventPyWSGIWorker):
 
         from lab.process_usage import raise_file_limit
 
-        from . import backplane
-        from .live import housekeeping
-        from .server import ChatlabHandler, ChatlabServer
+        from .server import ChatlabHandler, ChatlabServer, background_work
 
         class Server(ChatlabServer):
             def __init__(self, *args: Any, log: Any = None, **kwargs: Any) -> None:
@@ -39,19 +37,7 @@ class ChatlabWorker(GeventPyWSGIWorker):
         self.server_class = Server
         self.wsgi_handler = ChatlabHandler
         raise_file_limit()
-        app = self.wsgi
-        state, config = app.extensions["chatlab"], app.config
-        greenlets = [
-            gevent.spawn(
-                housekeeping,
-                state.chat,
-                state.live,
-                int(config["SEND_QUEUE"]),
-                float(config["HOUSEKEEPING_INTERVAL"]),
-                gevent.sleep,
-            ),
-            *backplane.start(state),
-        ]
+        greenlets = background_work(self.wsgi)
         try:
             super().run()
         finally:

@@ -109,6 +109,26 @@ class ChatlabServer(WSGIServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.access_log = kwargs.get("log", "default") is not None  # pywsgi logs by default
+        # the app's limits on every request read (transports.http_reading), under
+        # `chatlab serve` and gunicorn's workers alike
+        config = getattr(self.application, "config", None)
+        limits = RequestLimits() if config is None else RequestLimits.from_config(config)
+        self.request_limits = limits
+
+
+def background_work(app: Any) -> list[gevent.Greenlet]:
+    """What a serving process runs beside its requests: the housekeeping loop and, with the
+    chat in Redis, the backplane's subscriber and heartbeat (transports.backplane)."""
+    state, config = app.extensions["chatlab"], app.config
+    keeper = gevent.spawn(
+        housekeeping,
+        state.chat,
+        state.live,
+        int(config["SEND_QUEUE"]),
+        float(config["HOUSEKEEPING_INTERVAL"]),
+        gevent.sleep,
+    )
+    return [keeper, *backplane.start(state)]
 
     def handle(self, sock: socket.socket, address: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -156,17 +176,7 @@ def serve(
         log=sys.stderr if access_log else None,
     )
     server.stop_timeout = 2
-    server.request_limits = RequestLimits.from_config(app.config)
-    state, config = app.extensions["chatlab"], app.config
-    keeper = gevent.spawn(
-        housekeeping,
-        state.chat,
-        state.live,
-        int(config["SEND_QUEUE"]),
-        float(config["HOUSEKEEPING_INTERVAL"]),
-        gevent.sleep,
-    )
-    backplane_greenlets = backplane.start(state)
+    greenlets = background_work(app)
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, server.stop)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -175,5 +185,4 @@ def serve(
     try:
         server.serve_forever()
     finally:
-        keeper.kill()
-        gevent.killall(backplane_greenlets)
+        gevent.killall(greenlets)
