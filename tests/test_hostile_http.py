@@ -519,29 +519,33 @@ def test_logging_out_ends_every_stream_of_the_session_at_once(server_factory):
     server = server_factory()
     api = Api(server.url, unique("leaving"))
     ws = RawWebSocket(server.url, "/ws", {"Authorization": f"Bearer {api.token}"})
-    assert ws.status == 101
-    sse_sock = connect(server)
-    sse_sock.sendall(_sse_request(api))
-    _read_until(sse_sock, b"retry: 2000")
-    poll_sock = connect(server)
-    poll_sock.sendall(
-        b"GET /api/longpoll?timeout=30 HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth(api) + b"\r\n"
-    )
-    opened = lambda: sum(  # noqa: E731
-        t["open"] for t in server.metrics()["transports"].values()
-    )
-    wait_for(lambda: opened() == 3, 5, "three streams open")
+    sse_sock, poll_sock = connect(server), connect(server)
+    try:
+        assert ws.status == 101
+        sse_sock.sendall(_sse_request(api))
+        _read_until(sse_sock, b"retry: 2000")
+        poll_sock.sendall(
+            b"GET /api/longpoll?timeout=30 HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth(api) + b"\r\n"
+        )
+        opened = lambda: sum(  # noqa: E731
+            t["open"] for t in server.metrics()["transports"].values()
+        )
+        wait_for(lambda: opened() == 3, 5, "three streams open")
 
-    began = time.monotonic()
-    assert api.http.delete(f"{server.url}/api/session", timeout=10).status_code == 204
-    # the long poll answers 401, the SSE stream ends, the WebSocket is closed with 1000
-    poll_sock.settimeout(5)
-    ((status, body),) = answers(_read_until(poll_sock, b"}"))
-    assert status == 401 and json.loads(body)["error"] == "unauthorized"
-    assert _read_until(sse_sock, b"0\r\n\r\n", timeout=5).endswith(b"0\r\n\r\n")
-    assert ws.recv_close_code() == 1000
-    wait_for(lambda: opened() == 0, 2, "every stream closed")
-    assert time.monotonic() - began < 3
-    for sock in (poll_sock, sse_sock):
-        sock.close()
-    ws.close()
+        began = time.monotonic()
+        assert api.http.delete(f"{server.url}/api/session", timeout=10).status_code == 204
+        # the long poll answers 401, the SSE stream ends, the WebSocket is closed with 1000
+        poll_sock.settimeout(5)
+        ((status, body),) = answers(_read_until(poll_sock, b"}"))
+        assert status == 401 and json.loads(body)["error"] == "unauthorized"
+        assert _read_until(sse_sock, b"0\r\n\r\n", timeout=5).endswith(b"0\r\n\r\n")
+        assert ws.recv_close_code() == 1000
+        # the client hangs up once the server has closed, as clients do; one that never
+        # answers is cut after CLOSE_TIMEOUT (2 s), which this test would race against
+        ws.close()
+        wait_for(lambda: opened() == 0, 2, "every stream closed")
+        assert time.monotonic() - began < 3
+    finally:
+        for sock in (poll_sock, sse_sock):
+            sock.close()
+        ws.close()
