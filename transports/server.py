@@ -115,6 +115,10 @@ class ChatlabServer(WSGIServer):
         limits = RequestLimits() if config is None else RequestLimits.from_config(config)
         self.request_limits = limits
 
+    def handle(self, sock: socket.socket, address: Any) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(sock, address)
+
 
 def background_work(app: Any) -> list[gevent.Greenlet]:
     """What a serving process runs beside its requests: the housekeeping loop and, with the
@@ -129,10 +133,6 @@ def background_work(app: Any) -> list[gevent.Greenlet]:
         gevent.sleep,
     )
     return [keeper, *backplane.start(state)]
-
-    def handle(self, sock: socket.socket, address: Any) -> None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().handle(sock, address)
 
 
 class PortBusy(Exception):
