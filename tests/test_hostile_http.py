@@ -434,6 +434,39 @@ def test_ambiguous_framing_is_refused_and_nothing_behind_it_is_served(server_fac
     assert history == []  # none of them was sent
 
 
+def test_invalid_header_lines_are_refused_and_nothing_behind_them_is_served(server_factory, people):
+    # pywsgi's email.parser stopped at such a line and dropped every field after it, the
+    # Content-Length included, and served what followed
+    server = server_factory()
+    room, (api,) = people(server, "fields")
+    body = json.dumps({"room": room, "text": "smuggled?"}).encode()
+    length = b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+    cases = {
+        "space before colon": b"X-Note : a\r\n" + length,
+        "no colon": b"X-Note\r\n" + length,
+        "folded": b"X-Note: a\r\n  b\r\n" + length,
+        "bare CR": b"X-Note: a\rb\r\n" + length,
+        "NUL": b"X-Note: a\x00b\r\n" + length,
+        "not a token": b"X(Note): a\r\n" + length,
+    }
+    for case, fields in cases.items():
+        sock = connect(server)
+        sock.sendall(_framed(api, fields, body) + poll_request(api))
+        found = answers(read_to_end(sock))
+        sock.close()
+        assert len(found) == 1, (case, found)
+        ((status, error),) = found
+        assert status == 400, case
+        assert json.loads(error)["error"] == "bad_request", case
+    sock = connect(server)  # the same request with valid fields: sent, and what follows served
+    closing = poll_request(api).replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+    sock.sendall(_framed(api, b"X-Note:\ta b\t\r\n" + length, body) + closing)
+    assert [status for status, _ in answers(read_to_end(sock))] == [201, 200]
+    sock.close()
+    history = api.get(f"/api/rooms/{room}/messages").json()["messages"]
+    assert [message["text"] for message in history] == ["smuggled?"]
+
+
 def test_a_chunked_body_over_the_limit_gets_413_and_a_close(server_factory, people):
     server = server_factory(MAX_CONTENT_LENGTH=1000)
     room, (api,) = people(server, "chunks")

@@ -1,6 +1,8 @@
 """Where chatlab leans on a library beyond its documented use, the exact behaviour it relies
 on, checked for the installed release: each test fails loudly when the library changes."""
 
+import os
+import resource
 import socket
 from typing import Any
 
@@ -9,6 +11,7 @@ import gevent.event
 from gevent import socket as gsocket
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from lab.process_usage import raise_file_limit
 from loadtests.clients.http_clients import HttpChannel
 from transports.pywsgi_one_write import OneWriteHandler
 from transports.server import ChatlabHandler
@@ -165,3 +168,27 @@ def test_the_connection_hook_sees_each_new_connection_so_the_one_in_use_can_be_c
         server.release.set()
         channel.close()
         server.stop()
+
+
+def test_a_kept_alive_connection_is_reused_when_its_descriptor_is_over_1023():
+    # geventhttpclient's own idle check is a select(), which refuses such a descriptor: the pool
+    # then took the connection for dead and opened a new one for every request
+    raise_file_limit()
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        raise AssertionError("this test needs 1,200 open files; the system allows fewer")
+    server = CountingServer()
+    server.start()
+    channel = HttpChannel(f"http://127.0.0.1:{server.server_port}", lambda *a: None, 10)
+    filler = [os.open(os.devnull, os.O_RDONLY)]
+    try:
+        while filler[-1] < 1100:  # every lower descriptor taken: the next ones are above 1,023
+            filler.append(os.open(os.devnull, os.O_RDONLY))
+        for name in ("first", "second", "third"):
+            channel.request("GET", "/", name, {})
+            assert channel.sock is not None and channel.sock.fileno() > 1023
+        assert server.accepted == 1
+    finally:
+        channel.close()
+        server.stop()
+        for fd in filler:
+            os.close(fd)

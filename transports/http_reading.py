@@ -20,6 +20,8 @@ stalled every other client 1.4-2.2 s).
 - RFC 9112 §6.3 framing: Content-Length with Transfer-Encoding, differing Content-Lengths,
   one that is not a plain decimal number, a transfer coding other than `chunked` (or any in
   HTTP/1.0) → 400 and the connection closed, before anything is read as a body;
+- a header line that is not `name: value` as RFC 9112 §5 has it (a space before the colon, a
+  folded line, a control character in a value) → 400 and the connection closed;
 - a body over `MAX_CONTENT_LENGTH` → 413 and the connection closed, read no further (chunked
   bodies included); a body within it is read here, under the request's deadline, and handed
   to the app from memory;
@@ -28,18 +30,16 @@ stalled every other client 1.4-2.2 s).
 
 Every refusal is the protocol's error body (`{"error": code, "detail": sentence}`) with
 `Connection: close`; a connection idle past its deadline is closed without a word.
-Parsing stays pywsgi's (its request line, `email.parser` for headers, its chunked decoder),
-with the header lines read here under a byte budget and the checks added around it (h11
-would be a second parser to keep in step with pywsgi's environ). Measured here, best of 7:
-reading a 7-header poll request took 66 µs against pywsgi's own 94 µs, a POST with its
-40-byte body 41 µs against 42 µs; the deadlines add two timer starts per request (~0.6 µs
-each) and a fair turn one loop iteration every fourth request (~5 µs). End to end (long
-polling, 20 users, /work/bench/ab.sh, alternated with main on a shared machine) the CPU per
-delivered message was within the runs' noise: main 426-710 µs (median 659), this 580-693 µs
-(median 670), 7 runs each.
+The request line and the chunked decoder stay pywsgi's; the header lines are read here under
+a byte budget and parsed strictly by `request_head` (pywsgi's `email.parser` stopped at a line
+without a colon or with a space before it and dropped every field after it, the framing ones
+included, and kept control characters in values). Measured here, best of 7: reading a 7-header
+poll request took 66 µs with `email.parser` against pywsgi's own 94 µs, a POST with its 40-byte
+body 41 µs against 42 µs; `request_head` takes the header part from 24.8 µs to 5.4 µs (figures
+in its docstring). The deadlines add two timer starts per request (~0.6 µs each) and a fair
+turn one loop iteration every fourth request (~5 µs).
 """
 
-import email.parser
 import socket
 from dataclasses import dataclass
 from io import BytesIO
@@ -47,12 +47,13 @@ from typing import Any
 
 import gevent
 from gevent import get_hub, getcurrent
-from gevent.pywsgi import MAX_REQUEST_LINE, Input, OldMessage, WSGIHandler
+from gevent.pywsgi import MAX_REQUEST_LINE, Input, WSGIHandler
 
 from chat_core import ErrorCode
 from chat_core.message import dumps
 
 from .memory import give_back_freed_memory
+from .request_head import InvalidFieldLine, RequestHead, parse_head
 
 MAX_HEADERS = 100  # header lines in one request, as Python's http.client allows
 # Requests one connection is served in a row before it yields a loop iteration to others: a
@@ -111,7 +112,7 @@ def _bad_framing(detail: str) -> Refusal:
     return Refusal(400, ErrorCode.BAD_REQUEST, detail)
 
 
-def check_framing(headers: OldMessage, http_version: str) -> None:
+def check_framing(headers: RequestHead, http_version: str) -> None:
     """RFC 9112 §6.3: refuse a message whose body length is ambiguous; normalise the one
     framing header left so that pywsgi reads exactly what was checked."""
     codings = headers.get_all("transfer-encoding")
@@ -250,8 +251,8 @@ class GuardedReading(WSGIHandler):
             raise _bad_framing("The request is not valid HTTP/1.1.")
         self._body = self._read_body()
 
-    def MessageClass(self, fp: Any, *args: Any) -> OldMessage:  # noqa: N802 - pywsgi's name
-        """The header lines, read under the head's byte budget, parsed as pywsgi parses them."""
+    def MessageClass(self, fp: Any, *args: Any) -> RequestHead:  # noqa: N802 - pywsgi's name
+        """The header lines, read under the head's byte budget, parsed strictly."""
         budget, lines = self._head_budget, []
         while True:
             line = fp.readline(budget + 1)
@@ -263,7 +264,10 @@ class GuardedReading(WSGIHandler):
             if not line.endswith(b"\n"):
                 raise _ClientGone
             lines.append(line)
-        headers = email.parser.Parser(_class=OldMessage).parsestr(b"".join(lines).decode("latin-1"))
+        try:
+            headers = parse_head(lines)
+        except InvalidFieldLine as invalid:
+            raise _bad_framing(str(invalid)) from None
         check_framing(headers, self.request_version)
         return headers
 
