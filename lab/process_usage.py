@@ -3,9 +3,11 @@
 CPU), the number of files it may hold open (servers and links hold thousands of sockets), and
 how busy a process's cores were, whoever kept them busy (the machine may be shared)."""
 
+import gc
 import os
 import resource
 from pathlib import Path
+from typing import Any
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -46,9 +48,16 @@ def raise_file_limit() -> None:
             pass
 
 
-def process_usage() -> dict[str, float | int]:
+def process_usage() -> dict[str, Any]:
     """The `process` part of a server's `/api/metrics`."""
-    return {"cpu_seconds": cpu_seconds(), "rss_bytes": rss_bytes(), "pid": os.getpid()}
+    return {
+        "cpu_seconds": cpu_seconds(),
+        "rss_bytes": rss_bytes(),
+        "pid": os.getpid(),
+        "gc_collections": sum(generation["collections"] for generation in gc.get_stats()),
+        "gc_threshold": list(gc.get_threshold()),
+        "gc_frozen": gc.get_freeze_count(),
+    }
 
 
 _BUSY_FIELDS = slice(0, 3), slice(4, 8)  # /proc/stat: user nice system, (idle iowait) irq

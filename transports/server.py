@@ -27,6 +27,7 @@ from lab.process_usage import raise_file_limit
 from . import backplane
 from .http_reading import GuardedReading, RequestLimits
 from .live import housekeeping
+from .memory import collect_less_often
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
 
@@ -122,7 +123,9 @@ class ChatlabServer(WSGIServer):
 
 def background_work(app: Any) -> list[gevent.Greenlet]:
     """What a serving process runs beside its requests: the housekeeping loop and, with the
-    chat in Redis, the backplane's subscriber and heartbeat (transports.backplane)."""
+    chat in Redis, the backplane's subscriber and heartbeat (transports.backplane); and, as it
+    starts, the garbage collector made to run less often (transports.memory)."""
+    collect_less_often()
     state, config = app.extensions["chatlab"], app.config
     keeper = gevent.spawn(
         housekeeping,
