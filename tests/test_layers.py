@@ -23,7 +23,14 @@ MAY_IMPORT = {
     "wire": set(),
     "lab": {"chat_core"},
     "link": {"lab.announced_child", "lab.process_usage"},
-    "transports": {"chat_core", "chat_redis", "wire", "lab.process_usage", "lab.wire_bytes"},
+    "transports": {
+        "chat_core",
+        "chat_redis",
+        "wire",
+        "lab.collector",
+        "lab.process_usage",
+        "lab.wire_bytes",
+    },  # fmt: skip
     "loadtests": {"chat_core", "wire", "lab", "link"},
     "reports": {"chat_core", "wire", "lab", "link"},
     "chatlab": {

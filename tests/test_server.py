@@ -10,7 +10,7 @@ from clients import RECEIVERS, Api
 from conftest import ROOT
 
 from chat_core import TRANSPORT_HEADER, Transport
-from transports.memory import COLLECTOR_THRESHOLDS
+from lab.collector import COLLECTOR_THRESHOLDS
 
 
 def test_a_busy_port_is_refused_with_one_sentence_and_no_traceback(server):
@@ -130,7 +130,7 @@ def test_prometheus_text_and_process_usage(server):
 
 def test_the_serving_process_freezes_its_start_and_collects_garbage_less_often(server):
     # Python's default (700) made a collection every ~0.2 s under 1,000 long polls: the
-    # figures are in transports/memory.py
+    # figures are in lab/collector.py
     process = server.metrics()["process"]
     assert process["gc_threshold"] == list(COLLECTOR_THRESHOLDS)
     assert process["gc_threshold"][0] > 700

@@ -22,12 +22,12 @@ import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
+from lab.collector import collect_less_often
 from lab.process_usage import raise_file_limit
 
 from . import backplane
 from .http_reading import GuardedReading, RequestLimits
 from .live import housekeeping
-from .memory import collect_less_often
 from .metrics import ConnectionMeter
 from .pywsgi_one_write import OneWriteHandler
 
@@ -124,7 +124,7 @@ class ChatlabServer(WSGIServer):
 def background_work(app: Any) -> list[gevent.Greenlet]:
     """What a serving process runs beside its requests: the housekeeping loop and, with the
     chat in Redis, the backplane's subscriber and heartbeat (transports.backplane); and, as it
-    starts, the garbage collector made to run less often (transports.memory)."""
+    starts, the garbage collector made to run less often (lab.collector)."""
     collect_less_often()
     state, config = app.extensions["chatlab"], app.config
     keeper = gevent.spawn(
