@@ -402,6 +402,18 @@ def _framed(api: Api, framing: bytes, body: bytes) -> bytes:
     return head + b"Content-Type: application/json\r\n" + framing + b"\r\n" + body
 
 
+def assert_refused_alone(server: ServerProcess, requests: bytes, case: str) -> None:
+    """The first of `requests` gets 400 bad_request and a close; nothing behind it is served."""
+    sock = connect(server)
+    sock.sendall(requests)
+    found = answers(read_to_end(sock))
+    sock.close()
+    assert len(found) == 1, (case, found)
+    ((status, error),) = found
+    assert status == 400, case
+    assert json.loads(error)["error"] == "bad_request", case
+
+
 def _chunked(body: bytes) -> bytes:
     return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
@@ -422,14 +434,7 @@ def test_ambiguous_framing_is_refused_and_nothing_behind_it_is_served(server_fac
             b"HTTP/1.1", b"HTTP/1.0", 1),
     }  # fmt: skip
     for case, request in cases.items():
-        sock = connect(server)
-        sock.sendall(request + poll_request(api))  # a request pipelined behind it
-        found = answers(read_to_end(sock))
-        sock.close()
-        assert len(found) == 1, (case, found)
-        ((status, error),) = found
-        assert status == 400, case
-        assert json.loads(error)["error"] == "bad_request", case
+        assert_refused_alone(server, request + poll_request(api), case)
     history = api.get(f"/api/rooms/{room}/messages").json()["messages"]
     assert history == []  # none of them was sent
 
@@ -450,14 +455,7 @@ def test_invalid_header_lines_are_refused_and_nothing_behind_them_is_served(serv
         "not a token": b"X(Note): a\r\n" + length,
     }
     for case, fields in cases.items():
-        sock = connect(server)
-        sock.sendall(_framed(api, fields, body) + poll_request(api))
-        found = answers(read_to_end(sock))
-        sock.close()
-        assert len(found) == 1, (case, found)
-        ((status, error),) = found
-        assert status == 400, case
-        assert json.loads(error)["error"] == "bad_request", case
+        assert_refused_alone(server, _framed(api, fields, body) + poll_request(api), case)
     sock = connect(server)  # the same request with valid fields: sent, and what follows served
     closing = poll_request(api).replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
     sock.sendall(_framed(api, b"X-Note:\ta b\t\r\n" + length, body) + closing)
