@@ -272,6 +272,7 @@ class WebSocketConnection:
         self.writer = SocketWriter(sock, self.live, self._refill)
         self.reading = True  # False once the server stops taking the client's frames
         self.taking = False  # a batch is being read from the stream
+        self.asked_while_taking = False  # news came while a batch was being read
         self.more = False  # the last batch taken left messages behind
         self.close_timer: Any = None  # cuts the connection if the client never answers our close
         wakeup = outbox.wakeup
@@ -436,8 +437,10 @@ class WebSocketConnection:
         """The next batch of the stream as frames, the batch handed over; a close frame
         instead when the session ended, or after it when the client is too far behind.
         b"" while another greenlet is taking a batch (a backend that waits for its store
-        lets the delivery greenlet and the drainer both ask): it writes what it takes."""
+        lets the delivery greenlet and the drainer both ask): it writes what it takes, and
+        the connection is marked again for what that batch may have missed."""
         if self.taking:
+            self.asked_while_taking = True
             return b""
         outbox, endpoint = self.outbox, self.endpoint
         self.taking = True
@@ -448,6 +451,13 @@ class WebSocketConnection:
             return refused + self._close_frame(CloseCode.TRY_AGAIN_LATER, str(error.code))
         finally:
             self.taking = False
+            if self.asked_while_taking:
+                # what woke the asker may have landed after that read: the wakeup, set then,
+                # would stay set and ignore every later message. Marked anew, the delivery
+                # greenlet comes back for it.
+                self.asked_while_taking = False
+                outbox.wakeup.clear()
+                outbox.wakeup.set()
         self.more = batch.remaining > 0
         if batch.ended:
             return self._close_frame(CloseCode.NORMAL, "session ended")
