@@ -21,6 +21,13 @@ class LocustLikeParser(argparse.ArgumentParser):
         return super().add_argument(*args, **kwargs)
 
 
+def bench_parser() -> argparse.ArgumentParser:
+    """`chatlab bench`'s own arguments."""
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    return parser
+
+
 def parsed(*argv: str) -> argparse.Namespace:
     parser = LocustLikeParser()
     register_options(parser)
@@ -89,8 +96,7 @@ def test_the_default_preset_holds_what_the_report_draws():
 
 
 def test_choosing_on_the_command_line_makes_every_combination():
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    parser = bench_parser()
     args = parser.parse_args(["--transports", "short_poll,websocket", "--users", "5,10",
                               "--poll-interval", "0.5,2", "--duration", "3"])  # fmt: skip
     name, runs = bench.build_plan(args)
@@ -103,8 +109,7 @@ def test_choosing_on_the_command_line_makes_every_combination():
 
 
 def test_backends_and_worker_counts_multiply_chatlabs_runs_and_name_them():
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    parser = bench_parser()
     args = parser.parse_args(["--transports", "websocket,bare_broadcast", "--users", "10",
                               "--backend", "memory,redis", "--workers", "1,2"])  # fmt: skip
     _, runs = bench.build_plan(args)
@@ -119,8 +124,7 @@ def test_backends_and_worker_counts_multiply_chatlabs_runs_and_name_them():
 
 
 def test_an_unknown_transport_is_refused():
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    parser = bench_parser()
     with pytest.raises(SystemExit, match="carrier_pigeon"):
         bench.build_plan(parser.parse_args(["--transports", "carrier_pigeon"]))
 
@@ -139,8 +143,7 @@ def test_importing_the_sweep_loads_neither_locust_nor_gevent():
 
 
 def test_a_run_is_a_server_and_one_of_the_transports_it_speaks():
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    parser = bench_parser()
     args = parser.parse_args(["--transports", "websocket,bare_broadcast,bare_broadcast:websocket"])
     _, runs = bench.build_plan(args)
     assert {(s.server, s.transport) for s in runs} == {
@@ -155,8 +158,7 @@ def test_a_run_is_a_server_and_one_of_the_transports_it_speaks():
 
 
 def test_the_sweep_makes_its_folder_under_the_results_root():
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    parser = bench_parser()
     assert parser.parse_args([]).results_root == Path("results")
     assert parser.parse_args(["--results-root", "elsewhere"]).results_root == Path("elsewhere")
     assert parser.parse_args(["--results-dir", "old"]).results_root == Path("old")  # old name
@@ -167,9 +169,7 @@ def test_the_sweep_makes_its_folder_under_the_results_root():
 
 
 def plan_of(*argv: str) -> list:
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
-    return bench.build_plan(parser.parse_args(list(argv)))[1]
+    return bench.build_plan(bench_parser().parse_args(list(argv)))[1]
 
 
 def test_rtt_runs_every_run_of_the_plan_through_a_link_of_each_round_trip():
