@@ -12,7 +12,8 @@ best of 5 × 20,000 on this machine, `email.parser` (pywsgi's parser) took 24.8 
 30.0 µs (its public API parses the whole request), this module's regex 5.4 µs; the
 lookups pywsgi makes on the result (nine per request) cost a loop over a short list instead
 of `email.message.Message`'s policy call per field. With 1,000 long-polling users that parser
-was 13% of the server's CPU.
+was 13% of the server's CPU. Lower-casing the names once while parsing, for the lookups, was
+tried and lost 1 µs in all (parsing 6.1 → 8.5 µs, the nine lookups 5.1 → 3.7 µs).
 """
 
 import re
